@@ -1,0 +1,22 @@
+# Every dependency comes from a Debian 12 package (scripts/bootstrap.sh installs them).
+# Debian ships no protobuf CMake config, so Protobuf is found in module mode.
+find_package(Threads REQUIRED)
+find_package(Protobuf REQUIRED)
+find_package(gRPC CONFIG REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(RocksDB CONFIG REQUIRED)
+find_package(zstd CONFIG REQUIRED)
+find_package(GTest CONFIG REQUIRED)
+find_package(benchmark CONFIG REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
+
+if(TARGET zstd::libzstd_shared)
+  set(TELEMDB_ZSTD zstd::libzstd_shared)
+else()
+  set(TELEMDB_ZSTD zstd::libzstd_static)
+endif()
