@@ -1,0 +1,130 @@
+#include "storage/codec/int_stream.h"
+
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "storage/codec/chunk_format.h"
+#include "util/status_matchers.h"
+
+namespace telemdb::storage::codec {
+namespace {
+
+using ::telemdb::testing::StatusIs;
+constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+
+std::string RoundTrip(const std::vector<int64_t>& v, bool store_base = true) {
+  std::string enc;
+  EncodeIntStream(v.data(), v.size(), store_base, &enc);
+  std::vector<int64_t> out(v.size(), 42);
+  ByteReader in(enc);
+  std::optional<int64_t> base;
+  if (!store_base && !v.empty()) base = v[0];
+  EXPECT_OK(DecodeIntStream(&in, v.size(), base, out.data()));
+  EXPECT_TRUE(in.empty());
+  EXPECT_EQ(out, v);
+  return enc;
+}
+
+TEST(IntStreamTest, EmptyWritesNothing) { EXPECT_TRUE(RoundTrip({}).empty()); }
+
+TEST(IntStreamTest, SmallSequences) {
+  RoundTrip({5});
+  RoundTrip({5}, false);
+  RoundTrip({5, 7});
+  RoundTrip({5, 7, 9});
+  RoundTrip({-1, 1, -1, 1});
+}
+
+TEST(IntStreamTest, RegularSequenceCostsAlmostNothing) {
+  std::vector<int64_t> ts(8192);
+  for (size_t i = 0; i < ts.size(); i++) ts[i] = 1600000000000000000 + i * 10000000000LL;
+  const std::string enc = RoundTrip(ts, /*store_base=*/false);
+  EXPECT_LE(enc.size(), 12u);
+  EXPECT_NE(enc[0] & kIntStreamSparse, 0);
+}
+
+TEST(IntStreamTest, GcdRemovesPrecisionZeros) {
+  // Second-precision timestamps in ns with a few seconds of jitter.
+  std::mt19937_64 rng(3);
+  std::vector<int64_t> ts(4096);
+  int64_t t = 1600000000000000000;
+  for (auto& x : ts) {
+    t += (10 + static_cast<int64_t>(rng() % 5) - 2) * 1000000000LL;
+    x = t;
+  }
+  const std::string enc = RoundTrip(ts, false);
+  EXPECT_LT(enc.size(), ts.size() / 2);  // ~3 bits per point, not ~33
+}
+
+TEST(IntStreamTest, Extremes) {
+  RoundTrip({kMin, kMax});
+  RoundTrip({kMax, kMin, kMax, kMin, 0, -1, 1});
+  RoundTrip({kMin, kMin + 1, kMax - 1, kMax});
+  RoundTrip({kMin, 0});  // difference exactly 2^63
+  RoundTrip({0, kMin, 0, kMin});
+  std::vector<int64_t> alt(1000);
+  for (size_t i = 0; i < alt.size(); i++) alt[i] = (i % 2) ? kMax : kMin;
+  RoundTrip(alt);
+  RoundTrip(alt, false);
+}
+
+TEST(IntStreamTest, RandomAtManyScales) {
+  std::mt19937_64 rng(11);
+  for (int shift = 0; shift < 64; shift += 5) {
+    for (size_t n : {size_t{2}, size_t{129}, size_t{1000}, size_t{100000}}) {
+      std::vector<int64_t> v(n);
+      for (auto& x : v) x = static_cast<int64_t>(rng()) >> shift;
+      RoundTrip(v);
+    }
+  }
+}
+
+TEST(IntStreamTest, CountersWalksAndSpikes) {
+  std::mt19937_64 rng(5);
+  std::vector<int64_t> counter(5000), walk(5000), spikes(5000, 7), multiples(5000);
+  int64_t c = 0, w = 0;
+  for (size_t i = 0; i < 5000; i++) {
+    c += 1000 + static_cast<int64_t>(rng() % 3);
+    counter[i] = c;
+    w += static_cast<int64_t>(rng() % 11) - 5;
+    walk[i] = w;
+    if (rng() % 500 == 0) spikes[i] = static_cast<int64_t>(rng());
+    multiples[i] = static_cast<int64_t>(rng() % 1000) * 100;
+  }
+  RoundTrip(counter);
+  RoundTrip(walk);
+  RoundTrip(spikes);
+  const std::string enc = RoundTrip(multiples);
+  EXPECT_LT(enc.size(), 5000u * 10 / 8 + 200);  // GCD 100 leaves 10 bits per value
+}
+
+TEST(IntStreamTest, TruncationIsDataLoss) {
+  std::vector<int64_t> v(300);
+  for (size_t i = 0; i < v.size(); i++) v[i] = static_cast<int64_t>(i * i * 7919 % 10007);
+  std::string enc;
+  EncodeIntStream(v.data(), v.size(), true, &enc);
+  std::vector<int64_t> out(v.size());
+  for (size_t len = 0; len < enc.size(); len++) {
+    ByteReader in(enc.data(), len);
+    EXPECT_THAT(DecodeIntStream(&in, v.size(), std::nullopt, out.data()),
+                StatusIs(absl::StatusCode::kDataLoss))
+        << len;
+  }
+}
+
+TEST(IntStreamTest, BadModeIsDataLoss) {
+  std::vector<int64_t> out(4);
+  for (char mode : {'\x03', '\x04', '\x08', '\xff'}) {
+    std::string enc = std::string(1, mode) + std::string(20, '\0');
+    ByteReader in(enc);
+    EXPECT_THAT(DecodeIntStream(&in, 4, std::nullopt, out.data()),
+                StatusIs(absl::StatusCode::kDataLoss));
+  }
+}
+
+}  // namespace
+}  // namespace telemdb::storage::codec
