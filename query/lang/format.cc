@@ -1,0 +1,252 @@
+#include "query/lang/format.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#include "absl/strings/str_cat.h"
+#include "query/lang/parser.h"
+#include "query/lang/time_literal.h"
+
+namespace telemdb::query::lang {
+namespace {
+
+// Shortest text that reads back as exactly `v`. With `force_float` (or when the digits would
+// not fit an int64) it always lexes as a float: "3" becomes "3.0".
+std::string FormatDouble(double v, bool force_float) {
+  char buf[64];
+  const auto result = std::to_chars(buf, buf + sizeof(buf), v);
+  std::string out(buf, result.ptr);
+  if (out.find_first_of(".eEn") == std::string::npos && (force_float || std::fabs(v) >= 9e18)) {
+    out += ".0";
+  }
+  return out;
+}
+
+std::string Quote(std::string_view value, char quote) {
+  std::string out(1, quote);
+  for (char c : value) {
+    if (c == quote || c == '\\') out += '\\';
+    out += c;
+  }
+  out += quote;
+  return out;
+}
+
+// A regex between slashes. Backslash pairs stay as written (RE2 reads them); a bare '/' is
+// escaped.
+std::string FormatRegex(std::string_view pattern) {
+  std::string out = "/";
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      out += c;
+      out += pattern[++i];
+    } else if (c == '/') {
+      out += "\\/";
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else {
+      out += c;
+    }
+  }
+  out += '/';
+  return out;
+}
+
+std::string FormatParam(const Call& call) {
+  switch (GetFunctionInfo(call.function).param) {
+    case ParamKind::kNone:
+      return "";
+    case ParamKind::kPercentile:
+      return absl::StrCat(", ", FormatDouble(call.percentile, false));
+    case ParamKind::kUnit:
+      if (call.unit_ns == kDefaultUnitNs) return "";
+      return absl::StrCat(", ", FormatDuration(call.unit_ns));
+    case ParamKind::kWindow:
+      return absl::StrCat(", ", call.window);
+  }
+  return "";
+}
+
+std::string FormatCall(const Call& call, const std::string& operand) {
+  return absl::StrCat(std::string(GetFunctionInfo(call.function).name), "(", operand,
+                      FormatParam(call), ")");
+}
+
+// Operands of AND / OR that are themselves AND / OR get parentheses: required for OR under
+// AND, and clearer for AND under OR.
+std::string FormatOperand(const Condition& c) {
+  const bool compound = c.kind == Condition::Kind::kAnd || c.kind == Condition::Kind::kOr;
+  if (compound) return absl::StrCat("(", FormatCondition(c), ")");
+  return FormatCondition(c);
+}
+
+std::string FormatFrom(const std::optional<std::string>& measurement) {
+  return measurement.has_value() ? absl::StrCat(" FROM ", FormatIdentifier(*measurement)) : "";
+}
+
+std::string FormatWhere(const std::optional<Condition>& where) {
+  return where.has_value() ? absl::StrCat(" WHERE ", FormatCondition(*where)) : "";
+}
+
+std::string FormatSelect(const SelectStatement& s) {
+  std::string out = "SELECT ";
+  for (size_t i = 0; i < s.items.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += FormatSelectItem(s.items[i]);
+  }
+  absl::StrAppend(&out, " FROM ", FormatIdentifier(s.measurement), FormatWhere(s.where));
+  if (s.group_by_time.has_value() || !s.group_by_tags.empty()) {
+    out += " GROUP BY ";
+    bool first = true;
+    if (s.group_by_time.has_value()) {
+      absl::StrAppend(&out, "time(", FormatDuration(s.group_by_time->interval_ns));
+      if (s.group_by_time->offset_ns != 0) {
+        absl::StrAppend(&out, ", ", FormatDuration(s.group_by_time->offset_ns));
+      }
+      out += ")";
+      first = false;
+    }
+    for (const std::string& tag : s.group_by_tags) {
+      absl::StrAppend(&out, first ? "" : ", ", FormatIdentifier(tag));
+      first = false;
+    }
+  }
+  switch (s.fill.mode) {
+    case FillMode::kNull:
+      break;
+    case FillMode::kNone:
+      out += " FILL(none)";
+      break;
+    case FillMode::kPrevious:
+      out += " FILL(previous)";
+      break;
+    case FillMode::kLinear:
+      out += " FILL(linear)";
+      break;
+    case FillMode::kValue:
+      absl::StrAppend(&out, " FILL(", FormatDouble(s.fill.value, false), ")");
+      break;
+  }
+  if (s.descending) out += " ORDER BY time DESC";
+  if (s.limit.has_value()) absl::StrAppend(&out, " LIMIT ", *s.limit);
+  if (s.slimit.has_value()) absl::StrAppend(&out, " SLIMIT ", *s.slimit);
+  return out;
+}
+
+}  // namespace
+
+std::string Format(const Statement& statement) {
+  return std::visit(
+      [](const auto& s) -> std::string {
+        using T = std::decay_t<decltype(s)>;
+        if constexpr (std::is_same_v<T, SelectStatement>) {
+          return FormatSelect(s);
+        } else if constexpr (std::is_same_v<T, DeleteStatement>) {
+          return absl::StrCat("DELETE FROM ", FormatIdentifier(s.measurement),
+                              FormatWhere(s.where));
+        } else if constexpr (std::is_same_v<T, ShowMeasurementsStatement>) {
+          return "SHOW MEASUREMENTS";
+        } else if constexpr (std::is_same_v<T, ShowFieldKeysStatement>) {
+          return absl::StrCat("SHOW FIELD KEYS", FormatFrom(s.measurement));
+        } else if constexpr (std::is_same_v<T, ShowTagKeysStatement>) {
+          return absl::StrCat("SHOW TAG KEYS", FormatFrom(s.measurement));
+        } else if constexpr (std::is_same_v<T, ShowTagValuesStatement>) {
+          return absl::StrCat("SHOW TAG VALUES", FormatFrom(s.measurement),
+                              " WITH KEY = ", FormatIdentifier(s.key));
+        } else {
+          static_assert(std::is_same_v<T, ShowSeriesStatement>);
+          return absl::StrCat("SHOW SERIES", FormatFrom(s.measurement), FormatWhere(s.where));
+        }
+      },
+      statement);
+}
+
+std::string FormatSelectItem(const SelectItem& item) {
+  std::string out = item.wildcard ? "*" : FormatIdentifier(item.field);
+  if (item.aggregate.has_value()) out = FormatCall(*item.aggregate, out);
+  if (item.transform.has_value()) out = FormatCall(*item.transform, out);
+  if (!item.alias.empty()) absl::StrAppend(&out, " AS ", FormatIdentifier(item.alias));
+  return out;
+}
+
+std::string FormatCondition(const Condition& c) {
+  switch (c.kind) {
+    case Condition::Kind::kComparison:
+      return absl::StrCat(FormatIdentifier(c.comparison.key), " ",
+                          std::string(CompareOpText(c.comparison.op)), " ",
+                          FormatLiteral(c.comparison.value));
+    case Condition::Kind::kTime:
+      return absl::StrCat("time ", std::string(CompareOpText(c.time.op)), " ",
+                          FormatString(FormatRfc3339(c.time.ns)));
+    case Condition::Kind::kAnd:
+    case Condition::Kind::kOr: {
+      std::string out;
+      for (size_t i = 0; i < c.operands.size(); ++i) {
+        if (i > 0) out += c.kind == Condition::Kind::kAnd ? " AND " : " OR ";
+        out += FormatOperand(c.operands[i]);
+      }
+      return out;
+    }
+  }
+  return "";
+}
+
+std::string FormatIdentifier(std::string_view name) {
+  bool bare = !name.empty() && !IsReservedWord(name);
+  for (size_t i = 0; bare && i < name.size(); ++i) {
+    const char c = name[i];
+    bare = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           (i > 0 && c >= '0' && c <= '9');
+  }
+  if (bare && name.size() == 4) {
+    std::string lower(name);
+    for (char& c : lower) c = static_cast<char>(c | 0x20);
+    bare = lower != "time";
+  }
+  return bare ? std::string(name) : Quote(name, '"');
+}
+
+std::string FormatString(std::string_view value) { return Quote(value, '\''); }
+
+std::string FormatLiteral(const Literal& literal) {
+  switch (literal.kind) {
+    case Literal::Kind::kString:
+      return FormatString(literal.text);
+    case Literal::Kind::kInteger:
+      return absl::StrCat(literal.integer);
+    case Literal::Kind::kFloat:
+      return FormatDouble(literal.number, true);
+    case Literal::Kind::kBool:
+      return literal.boolean ? "true" : "false";
+    case Literal::Kind::kRegex:
+      return FormatRegex(literal.text);
+  }
+  return "";
+}
+
+std::string_view CompareOpText(CompareOp op) {
+  switch (op) {
+    case CompareOp::kEq:
+      return "=";
+    case CompareOp::kNe:
+      return "!=";
+    case CompareOp::kLt:
+      return "<";
+    case CompareOp::kLe:
+      return "<=";
+    case CompareOp::kGt:
+      return ">";
+    case CompareOp::kGe:
+      return ">=";
+    case CompareOp::kMatch:
+      return "=~";
+    case CompareOp::kNotMatch:
+      return "!~";
+  }
+  return "?";
+}
+
+}  // namespace telemdb::query::lang

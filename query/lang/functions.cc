@@ -1,0 +1,70 @@
+#include "query/lang/functions.h"
+
+#include <array>
+#include <cstddef>
+
+namespace telemdb::query::lang {
+namespace {
+
+constexpr std::array<FunctionInfo, 17> kFunctions = {{
+    {Function::kCount, "count", FunctionKind::kAggregate, ParamKind::kNone, "count(field)"},
+    {Function::kSum, "sum", FunctionKind::kAggregate, ParamKind::kNone, "sum(field)"},
+    {Function::kMean, "mean", FunctionKind::kAggregate, ParamKind::kNone, "mean(field)"},
+    {Function::kMin, "min", FunctionKind::kAggregate, ParamKind::kNone, "min(field)"},
+    {Function::kMax, "max", FunctionKind::kAggregate, ParamKind::kNone, "max(field)"},
+    {Function::kFirst, "first", FunctionKind::kAggregate, ParamKind::kNone, "first(field)"},
+    {Function::kLast, "last", FunctionKind::kAggregate, ParamKind::kNone, "last(field)"},
+    {Function::kSpread, "spread", FunctionKind::kAggregate, ParamKind::kNone, "spread(field)"},
+    {Function::kStddev, "stddev", FunctionKind::kAggregate, ParamKind::kNone, "stddev(field)"},
+    {Function::kMedian, "median", FunctionKind::kAggregate, ParamKind::kNone, "median(field)"},
+    {Function::kPercentile, "percentile", FunctionKind::kAggregate, ParamKind::kPercentile,
+     "percentile(field, p)"},
+    {Function::kIntegral, "integral", FunctionKind::kAggregate, ParamKind::kUnit,
+     "integral(field[, unit])"},
+    {Function::kDistinct, "distinct", FunctionKind::kAggregate, ParamKind::kNone,
+     "distinct(field)"},
+    {Function::kRate, "rate", FunctionKind::kTransform, ParamKind::kNone, "rate(x)"},
+    {Function::kDerivative, "derivative", FunctionKind::kTransform, ParamKind::kUnit,
+     "derivative(x[, unit])"},
+    {Function::kDifference, "difference", FunctionKind::kTransform, ParamKind::kNone,
+     "difference(x)"},
+    {Function::kMovingAverage, "moving_average", FunctionKind::kTransform, ParamKind::kWindow,
+     "moving_average(x, n)"},
+}};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const FunctionInfo& GetFunctionInfo(Function f) {
+  for (const FunctionInfo& info : kFunctions) {
+    if (info.function == f) return info;
+  }
+  return kFunctions[0];  // unreachable for valid enumerators
+}
+
+const FunctionInfo* LookupFunction(std::string_view name) {
+  if (EqualsIgnoreCase(name, "avg")) return &GetFunctionInfo(Function::kMean);
+  for (const FunctionInfo& info : kFunctions) {
+    if (EqualsIgnoreCase(name, info.name)) return &info;
+  }
+  return nullptr;
+}
+
+std::span<const FunctionInfo> AllFunctions() { return kFunctions; }
+
+std::string_view FunctionNameList() {
+  return "count, sum, mean, avg, min, max, first, last, spread, stddev, median, percentile, "
+         "integral, distinct, rate, derivative, difference, moving_average";
+}
+
+}  // namespace telemdb::query::lang

@@ -1,0 +1,326 @@
+// SELECT statements: the select list, function calls and the clauses after FROM.
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "query/lang/format.h"
+#include "query/lang/parser_internal.h"
+#include "util/status_macros.h"
+
+namespace telemdb::query::lang {
+namespace {
+
+bool IsFunctionCallStart(const Token& name, const Token& next) {
+  return name.kind == TokenKind::kIdent && !IsReservedWord(name.text) &&
+         next.kind == TokenKind::kLParen;
+}
+
+std::string Quoted(std::string_view s) { return absl::StrCat("'", std::string(s), "'"); }
+
+constexpr std::array<std::string_view, 6> kClauses = {"WHERE",    "GROUP BY", "FILL",
+                                                      "ORDER BY", "LIMIT",    "SLIMIT"};
+
+}  // namespace
+
+absl::StatusOr<Statement> Parser::ParseSelect() {
+  Next();  // SELECT
+  SelectStatement stmt;
+  std::vector<const Token*> item_tokens;
+  do {
+    item_tokens.push_back(&Peek());
+    ASSIGN_OR_RETURN(SelectItem item, ParseSelectItem(item_tokens.size() == 1 ? "SELECT" : "','"));
+    stmt.items.push_back(std::move(item));
+  } while (Accept(TokenKind::kComma));
+  RETURN_IF_ERROR(ExpectKeyword("FROM", "FROM after select list"));
+  ASSIGN_OR_RETURN(stmt.measurement, ParseName("measurement name after FROM"));
+
+  // Clauses come in a fixed order. `expect` lists what may still follow, for the error about
+  // an unexpected token.
+  std::vector<std::string_view> expect(kClauses.begin(), kClauses.end());
+  const auto after = [&](std::initializer_list<std::string_view> extra, size_t clause) {
+    std::vector<std::string_view> next(extra);
+    next.insert(next.end(), kClauses.begin() + clause, kClauses.end());
+    expect = std::move(next);
+  };
+  const Token* fill_token = nullptr;
+  if (AcceptKeyword("WHERE")) {
+    ASSIGN_OR_RETURN(stmt.where, ParseWhere(WhereMode::kAny, "SELECT"));
+    after({"AND", "OR"}, 1);
+  }
+  if (AtKeyword("GROUP")) {
+    RETURN_IF_ERROR(ParseGroupBy(&stmt));
+    after({"','"}, 2);
+  }
+  if (AtKeyword("FILL")) {
+    fill_token = &Peek();
+    RETURN_IF_ERROR(ParseFill(&stmt));
+    after({}, 3);
+  }
+  if (AtKeyword("ORDER")) {
+    RETURN_IF_ERROR(ParseOrderBy(&stmt));
+    if (IsReservedWord(Previous().text)) {  // ended with ASC or DESC
+      after({}, 4);
+    } else {  // ended with `time`
+      after({"ASC", "DESC"}, 4);
+    }
+  }
+  if (AcceptKeyword("LIMIT")) {
+    ASSIGN_OR_RETURN(stmt.limit, ParsePositiveInteger("LIMIT"));
+    after({}, 5);
+  }
+  if (AcceptKeyword("SLIMIT")) {
+    ASSIGN_OR_RETURN(stmt.slimit, ParsePositiveInteger("SLIMIT"));
+    after({}, 6);
+  }
+  RETURN_IF_ERROR(ExpectEnd(expect));
+  RETURN_IF_ERROR(CheckSelectList(stmt, item_tokens, fill_token));
+  return stmt;
+}
+
+absl::StatusOr<SelectItem> Parser::ParseSelectItem(std::string_view after) {
+  SelectItem item;
+  if (Accept(TokenKind::kStar)) {
+    item.wildcard = true;
+  } else if (IsFunctionCallStart(Peek(), Peek(1))) {
+    RETURN_IF_ERROR(ParseCall(&item));
+  } else {
+    ASSIGN_OR_RETURN(item.field,
+                     ParseName(absl::StrCat("field, '*' or function after ", std::string(after))));
+  }
+  if (AcceptKeyword("AS")) {
+    ASSIGN_OR_RETURN(item.alias, ParseName("alias after AS"));
+  }
+  return item;
+}
+
+absl::Status Parser::ParseCall(SelectItem* item) {
+  const Token& name = Next();
+  const FunctionInfo* info = LookupFunction(name.text);
+  if (info == nullptr) {
+    return ErrorAt(name, absl::StrCat("expected a function (", std::string(FunctionNameList()),
+                                      "), found unknown function ", Quoted(name.text)));
+  }
+  Next();  // '('
+  if (info->kind == FunctionKind::kAggregate) return ParseAggregateArgs(*info, item);
+
+  // A transform: its operand is a field or an aggregate call.
+  const Token& operand = Peek();
+  const std::string where = absl::StrCat(std::string(info->name), "(...)");
+  if (IsFunctionCallStart(operand, Peek(1))) {
+    const FunctionInfo* inner = LookupFunction(operand.text);
+    if (inner == nullptr || inner->kind != FunctionKind::kAggregate) {
+      return ErrorAt(
+          operand,
+          absl::StrCat("expected a field or an aggregate (count, sum, mean, ...) in ", where,
+                       ", found ", inner == nullptr ? "unknown function " : "transform ",
+                       Quoted(operand.text)));
+    }
+    Next();  // name
+    Next();  // '('
+    RETURN_IF_ERROR(ParseAggregateArgs(*inner, item));
+  } else {
+    ASSIGN_OR_RETURN(item->field, ParseName(absl::StrCat("a field or an aggregate in ", where)));
+  }
+  Call call;
+  call.function = info->function;
+  RETURN_IF_ERROR(ParseParamAndClose(*info, &call));
+  item->transform = call;
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseAggregateArgs(const FunctionInfo& info, SelectItem* item) {
+  const std::string where = absl::StrCat(std::string(info.name), "(...)");
+  if (IsFunctionCallStart(Peek(), Peek(1))) {
+    return ErrorAt(Peek(),
+                   absl::StrCat("expected a field name in ", where, ", found function call ",
+                                Quoted(absl::StrCat(std::string(Peek().text), "(...)"))));
+  }
+  ASSIGN_OR_RETURN(item->field, ParseName(absl::StrCat("a field name in ", where)));
+  Call call;
+  call.function = info.function;
+  RETURN_IF_ERROR(ParseParamAndClose(info, &call));
+  item->aggregate = call;
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseParamAndClose(const FunctionInfo& info, Call* call) {
+  const std::string signature(info.signature);
+  switch (info.param) {
+    case ParamKind::kNone:
+      break;
+    case ParamKind::kPercentile: {
+      RETURN_IF_ERROR(Expect(TokenKind::kComma, absl::StrCat("',' and p in ", signature)));
+      ASSIGN_OR_RETURN(Number p, ParseNumber(absl::StrCat("a number p in ", signature)));
+      if (p.value < 0 || p.value > 100) {
+        return ErrorAt(*p.token, absl::StrCat("expected p between 0 and 100 in ", signature,
+                                              ", found ", Quoted(p.text)));
+      }
+      call->percentile = p.value;
+      break;
+    }
+    case ParamKind::kUnit: {
+      call->unit_ns = kDefaultUnitNs;
+      if (!Accept(TokenKind::kComma)) break;
+      const Token& unit = Peek();
+      if (unit.kind != TokenKind::kDuration || unit.duration_ns <= 0) {
+        return Expected(absl::StrCat("a positive duration as the unit in ", signature), unit);
+      }
+      Next();
+      call->unit_ns = unit.duration_ns;
+      break;
+    }
+    case ParamKind::kWindow: {
+      RETURN_IF_ERROR(Expect(TokenKind::kComma, absl::StrCat("',' and n in ", signature)));
+      const std::string what = absl::StrCat("an integer n >= 1 in ", signature);
+      const Token& first = Peek();
+      ASSIGN_OR_RETURN(Number n, ParseNumber(what));
+      if (!n.is_integer || n.integer < 1) {
+        return ErrorAt(first, absl::StrCat("expected ", what, ", found ", Quoted(n.text)));
+      }
+      call->window = n.integer;
+      break;
+    }
+  }
+  if (Accept(TokenKind::kRParen)) return absl::OkStatus();
+  if (Peek().kind == TokenKind::kComma) {
+    return Expected(absl::StrCat("')' after the arguments of ", signature, " (too many arguments)"),
+                    Peek());
+  }
+  return Expected(absl::StrCat("')' to close ", std::string(info.name), "("), Peek());
+}
+
+absl::Status Parser::ParseGroupBy(SelectStatement* stmt) {
+  Next();  // GROUP
+  RETURN_IF_ERROR(ExpectKeyword("BY", "BY after GROUP"));
+  std::string_view after = "GROUP BY";
+  do {
+    const Token& t = Peek();
+    if (t.kind == TokenKind::kIdent && t.text.size() == 4 && AtKeyword("time")) {
+      Next();
+      RETURN_IF_ERROR(Expect(TokenKind::kLParen,
+                             "'(' after time in GROUP BY (write \"time\" for a tag named time)"));
+      if (stmt->group_by_time.has_value()) {
+        return ErrorAt(t, "expected at most one time(...) in GROUP BY, found a second one");
+      }
+      TimeGrouping grouping;
+      const Token& interval = Peek();
+      if (interval.kind != TokenKind::kDuration || interval.duration_ns <= 0) {
+        return Expected("a positive duration in GROUP BY time(...)", interval);
+      }
+      Next();
+      grouping.interval_ns = interval.duration_ns;
+      if (Accept(TokenKind::kComma)) {
+        const bool negative = Accept(TokenKind::kMinus);
+        const Token& offset = Peek();
+        if (offset.kind != TokenKind::kDuration) {
+          return Expected("an offset duration in GROUP BY time(interval, offset)", offset);
+        }
+        Next();
+        grouping.offset_ns = negative ? -offset.duration_ns : offset.duration_ns;
+      }
+      RETURN_IF_ERROR(Expect(TokenKind::kRParen, "')' to close GROUP BY time("));
+      stmt->group_by_time = grouping;
+    } else {
+      ASSIGN_OR_RETURN(std::string tag,
+                       ParseName(absl::StrCat("time(...) or tag key after ", std::string(after))));
+      if (std::find(stmt->group_by_tags.begin(), stmt->group_by_tags.end(), tag) !=
+          stmt->group_by_tags.end()) {
+        return ErrorAt(t, absl::StrCat("expected each tag key once in GROUP BY, found ",
+                                       Quoted(tag), " twice"));
+      }
+      stmt->group_by_tags.push_back(std::move(tag));
+    }
+    after = "','";
+  } while (Accept(TokenKind::kComma));
+  return absl::OkStatus();
+}
+
+absl::Status Parser::ParseFill(SelectStatement* stmt) {
+  Next();  // FILL
+  RETURN_IF_ERROR(Expect(TokenKind::kLParen, "'(' after FILL"));
+  constexpr std::string_view kWhat = "none, null, previous, linear or a number in FILL(...)";
+  if (AcceptKeyword("none")) {
+    stmt->fill.mode = FillMode::kNone;
+  } else if (AcceptKeyword("null")) {
+    stmt->fill.mode = FillMode::kNull;
+  } else if (AcceptKeyword("previous")) {
+    stmt->fill.mode = FillMode::kPrevious;
+  } else if (AcceptKeyword("linear")) {
+    stmt->fill.mode = FillMode::kLinear;
+  } else {
+    ASSIGN_OR_RETURN(Number n, ParseNumber(kWhat));
+    stmt->fill.mode = FillMode::kValue;
+    stmt->fill.value = n.value;
+  }
+  return Expect(TokenKind::kRParen, "')' to close FILL(");
+}
+
+absl::Status Parser::ParseOrderBy(SelectStatement* stmt) {
+  Next();  // ORDER
+  RETURN_IF_ERROR(ExpectKeyword("BY", "BY after ORDER"));
+  RETURN_IF_ERROR(ExpectKeyword("time", "time after ORDER BY (results are ordered by time only)"));
+  if (AcceptKeyword("DESC")) {
+    stmt->descending = true;
+  } else {
+    AcceptKeyword("ASC");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Parser::ParsePositiveInteger(std::string_view clause) {
+  const std::string what = absl::StrCat("a positive integer after ", std::string(clause));
+  const Token& first = Peek();
+  ASSIGN_OR_RETURN(Number n, ParseNumber(what));
+  if (!n.is_integer || n.integer < 1) {
+    return ErrorAt(first, absl::StrCat("expected ", what, ", found ", Quoted(n.text)));
+  }
+  return n.integer;
+}
+
+absl::Status Parser::CheckSelectList(const SelectStatement& stmt,
+                                     const std::vector<const Token*>& item_tokens,
+                                     const Token* fill_token) const {
+  const bool aggregated = stmt.items.front().aggregated();
+  for (size_t i = 0; i < stmt.items.size(); ++i) {
+    const SelectItem& item = stmt.items[i];
+    const Token& at = *item_tokens[i];
+    SelectItem bare = item;
+    bare.alias.clear();
+    const std::string text = Quoted(FormatSelectItem(bare));
+    if (!item.aggregated() && stmt.group_by_time.has_value()) {
+      if (item.wildcard) {
+        return ErrorAt(at, "expected aggregates with GROUP BY time(...), found '*'");
+      }
+      std::string hint = absl::StrCat("mean(", FormatIdentifier(item.field), ")");
+      if (item.transform.has_value()) {
+        hint = absl::StrCat(std::string(GetFunctionInfo(item.transform->function).name), "(", hint,
+                            ")");
+        return ErrorAt(at,
+                       absl::StrCat("expected an aggregate such as ", hint,
+                                    " with GROUP BY time(...), found ", text, " over a raw field"));
+      }
+      return ErrorAt(at, absl::StrCat("expected an aggregate such as ", hint,
+                                      " with GROUP BY time(...), found raw field ", text));
+    }
+    if (item.aggregated() != aggregated) {
+      return ErrorAt(
+          at,
+          absl::StrCat("cannot mix aggregates and raw fields in one SELECT; expected ",
+                       aggregated ? "an aggregate" : "a raw field", " like the first item, found ",
+                       item.aggregated() ? "aggregate " : "raw field ", text));
+    }
+    if (item.aggregated() && item.transform.has_value() && !stmt.group_by_time.has_value()) {
+      return ErrorAt(at, absl::StrCat("expected GROUP BY time(...) for ", text,
+                                      " (a transform over an aggregate runs over time buckets), "
+                                      "found no GROUP BY time(...)"));
+    }
+  }
+  if (fill_token != nullptr && !stmt.group_by_time.has_value()) {
+    return ErrorAt(*fill_token, "expected GROUP BY time(...) before FILL, found FILL without it");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace telemdb::query::lang
