@@ -20,8 +20,8 @@ inline constexpr SeriesId kInvalidSeriesId = 0;  // ids start at 1
 
 // Persisted (WAL, chunks, series_meta) and on the wire: values only ever grow.
 enum class ValueType : uint8_t {
-  kFloat = 1,   // IEEE double
-  kInt = 2,     // int64
+  kFloat = 1,  // IEEE double
+  kInt = 2,    // int64
   kBool = 3,
   kString = 4,  // UTF-8
 };
@@ -50,7 +50,7 @@ struct FieldColumn {
 // Readings of one (measurement, tag set): one timestamp column shared by every field.
 struct SeriesBatch {
   std::string measurement;
-  TagSet tags;  // any order on input; validation sorts it
+  TagSet tags;                      // any order on input; validation sorts it
   std::vector<int64_t> timestamps;  // ns since the Unix epoch, UTC
   std::vector<FieldColumn> fields;
 };

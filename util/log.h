@@ -19,13 +19,13 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 class LogValue {
  public:
-  LogValue(std::string_view s) : text_(s) {}      // NOLINT: implicit by design
-  LogValue(const std::string& s) : text_(s) {}    // NOLINT
-  LogValue(const char* s) : text_(s) {}           // NOLINT
-  LogValue(int64_t v) : text_(std::to_string(v)) {}  // NOLINT
-  LogValue(uint64_t v) : text_(std::to_string(v)) {}  // NOLINT
-  LogValue(int v) : text_(std::to_string(v)) {}       // NOLINT
-  LogValue(unsigned v) : text_(std::to_string(v)) {}  // NOLINT
+  LogValue(std::string_view s) : text_(s) {}                    // NOLINT: implicit by design
+  LogValue(const std::string& s) : text_(s) {}                  // NOLINT
+  LogValue(const char* s) : text_(s) {}                         // NOLINT
+  LogValue(int64_t v) : text_(std::to_string(v)) {}             // NOLINT
+  LogValue(uint64_t v) : text_(std::to_string(v)) {}            // NOLINT
+  LogValue(int v) : text_(std::to_string(v)) {}                 // NOLINT
+  LogValue(unsigned v) : text_(std::to_string(v)) {}            // NOLINT
   LogValue(long long v) : text_(std::to_string(v)) {}           // NOLINT
   LogValue(unsigned long long v) : text_(std::to_string(v)) {}  // NOLINT
   LogValue(double v);                                           // NOLINT

@@ -10,10 +10,10 @@
 #define TELEMDB_CONCAT_(a, b) TELEMDB_CONCAT_INNER_(a, b)
 
 // RETURN_IF_ERROR(expr): evaluates `expr` (an absl::Status) and returns it if not OK.
-#define RETURN_IF_ERROR(expr)                                    \
-  do {                                                           \
-    ::absl::Status telemdb_status_ = (expr);                     \
-    if (!telemdb_status_.ok()) return telemdb_status_;           \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    ::absl::Status telemdb_status_ = (expr);           \
+    if (!telemdb_status_.ok()) return telemdb_status_; \
   } while (0)
 
 // ASSIGN_OR_RETURN(lhs, expr): evaluates `expr` (an absl::StatusOr<T>); on error returns its

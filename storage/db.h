@@ -1,0 +1,114 @@
+// Db: the storage engine's public facade. One database per server.
+//
+// Write path:  validate (whole batch) -> resolve SeriesIds -> WAL append (group commit,
+//              fsync for SYNC) -> apply to the head -> ack.
+// Background:  seal full/old heads into chunks in RocksDB; merge small and overlapping chunks;
+//              delete WAL segments whose points are all sealed and synced in RocksDB.
+// Read path:   SeriesIndex selects series; Read() returns a cursor merging chunks and head.
+//
+// Thread safety: thread-safe. Close() (or the destructor) must not race other calls.
+#ifndef TELEMDB_STORAGE_DB_H_
+#define TELEMDB_STORAGE_DB_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "storage/head/head.h"
+#include "storage/options.h"
+#include "storage/series_cursor.h"
+#include "storage/series_index.h"
+#include "storage/types.h"
+
+namespace telemdb::storage {
+
+struct WriteOptions {
+  std::optional<AckMode> ack_mode;  // default: Options::default_ack_mode
+  std::string producer_id;          // with `sequence`: idempotent retries; empty: none
+  uint64_t sequence = 0;
+};
+
+struct WriteResult {
+  uint64_t points = 0;     // values accepted (0 for a duplicate)
+  bool duplicate = false;  // (producer_id, sequence) was applied before: acked again
+};
+
+// Which points a Delete removes: [start, end) of the selected series of a measurement, or
+// the whole measurement (its series leave the index too).
+struct DeleteSpec {
+  std::string measurement;
+  std::vector<TagMatcher> matchers;
+  std::vector<std::string> fields;  // empty: all
+  int64_t start = INT64_MIN;
+  int64_t end = INT64_MAX;
+  bool whole_measurement = false;  // ignores matchers, fields and range
+};
+
+struct Stats {
+  uint64_t series = 0;
+  uint64_t head_points = 0;
+  uint64_t head_bytes = 0;
+  uint64_t stored_points = 0;  // points in sealed chunks
+  uint64_t stored_chunks = 0;
+  uint64_t wal_bytes = 0;  // bytes of WAL segments on disk
+  uint64_t wal_segments = 0;
+  std::vector<std::pair<std::string, uint64_t>> cf_bytes;  // per column family
+  uint64_t disk_bytes = 0;                                 // everything in the data directory
+  uint64_t memory_bytes = 0;  // head + index + RocksDB memtables and cache
+};
+
+class Db {
+ public:
+  // Opens (creating if needed) the database in options.dir, replaying the WAL.
+  // Errors: DataLoss for corruption (naming the place), InvalidArgument for bad options,
+  // Unavailable for I/O errors.
+  static absl::StatusOr<std::unique_ptr<Db>> Open(const Options& options);
+  virtual ~Db() = default;
+
+  // Seals every head, syncs, and stops background work. Idempotent.
+  virtual absl::Status Close() = 0;
+
+  // Writes a batch atomically: either every point is applied (durable when SYNC) or none.
+  // Sorts each group's tags. Errors: InvalidArgument (naming series, field, row: see
+  // write_error.h), ResourceExhausted (over memory budget or cardinality limit; retry later),
+  // Unavailable (closing, or the WAL failed).
+  virtual absl::StatusOr<WriteResult> Write(std::vector<SeriesBatch>* groups,
+                                            const WriteOptions& options) = 0;
+
+  virtual const SeriesIndex& index() const = 0;
+
+  // A cursor over series `id` in [start, end). Errors: NotFound for an unknown series.
+  virtual absl::StatusOr<std::unique_ptr<SeriesCursor>> Read(SeriesId id, int64_t start,
+                                                             int64_t end) = 0;
+  // The last point (greatest timestamp) of a series; nullopt when it has none.
+  virtual absl::StatusOr<std::optional<LastPoint>> Last(SeriesId id) = 0;
+
+  // Removes points (see DeleteSpec). Durable like a SYNC write. Returns the series touched.
+  virtual absl::StatusOr<uint64_t> Delete(const DeleteSpec& spec) = 0;
+  // Seals every head, syncs RocksDB and drops WAL segments that are no longer needed.
+  virtual absl::Status Flush() = 0;
+  // Flush, then merges every partition with more than one chunk, then compacts RocksDB.
+  virtual absl::Status Compact() = 0;
+  virtual absl::StatusOr<Stats> GetStats() = 0;
+  // A consistent copy of the database in `dir` (must not exist) that opens as a database.
+  virtual absl::Status Snapshot(const std::string& dir) = 0;
+
+  // One round of each background task (they also run on their own unless
+  // Options::background is false).
+  virtual absl::Status SealDue() = 0;
+  virtual absl::Status MergeDue() = 0;
+  virtual absl::Status CheckpointWal() = 0;
+
+  // OK while the database accepts writes; otherwise why not.
+  virtual absl::Status health() const = 0;
+  // The retention cutoff now: points before it are expired (INT64_MIN when retention is off).
+  virtual int64_t RetentionCutoff() const = 0;
+};
+
+}  // namespace telemdb::storage
+
+#endif  // TELEMDB_STORAGE_DB_H_

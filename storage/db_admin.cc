@@ -1,0 +1,185 @@
+// Admin operations: delete, flush, compact, stats, snapshot.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "storage/codec/chunk.h"
+#include "storage/db_impl.h"
+#include "storage/key_layout.h"
+#include "storage/wal/wal_writer.h"
+#include "util/log.h"
+#include "util/status_macros.h"
+
+namespace telemdb::storage {
+
+absl::StatusOr<uint64_t> DbImpl::Delete(const DeleteSpec& spec) {
+  if (closed_) return absl::UnavailableError("database is closing");
+  RETURN_IF_ERROR(log_->health());
+  if (spec.measurement.empty()) return absl::InvalidArgumentError("delete needs a measurement");
+  if (!spec.whole_measurement && spec.start >= spec.end) {
+    return absl::InvalidArgumentError("delete range is empty (start must be before end)");
+  }
+  SeriesSelector sel;
+  sel.measurement = spec.measurement;
+  if (!spec.whole_measurement) {
+    sel.fields = spec.fields;
+    sel.matchers = spec.matchers;
+  }
+  wal::DeleteRecord rec;
+  rec.ids = index_.Select(sel);
+  if (rec.ids.empty()) return 0;
+  rec.start = spec.whole_measurement ? INT64_MIN : spec.start;
+  rec.end = spec.whole_measurement ? INT64_MAX : spec.end;
+  rec.drop_series = spec.whole_measurement;
+  std::string payload;
+  wal::EncodeDeleteRecord(rec, &payload);
+  CommitLog::Request req;
+  wal::AppendRecord(&req.framed, wal::RecordType::kDelete, wal::kPlaintextKeyId, payload);
+  req.sync = true;
+  absl::Status applied;
+  req.apply = [&](uint64_t) { applied = ApplyDelete(rec); };
+  RETURN_IF_ERROR(log_->Submit(std::move(req)));
+  RETURN_IF_ERROR(applied);
+  Log(LogLevel::kInfo, "delete.applied",
+      {{"measurement", spec.measurement},
+       {"series", static_cast<uint64_t>(rec.ids.size())},
+       {"whole_measurement", spec.whole_measurement}});
+  return rec.ids.size();
+}
+
+absl::Status DbImpl::ApplyDelete(const wal::DeleteRecord& d) {
+  absl::MutexLock l(&chunk_mu_);
+  KvBatch batch;
+  codec::Columns cols, kept;
+  for (SeriesId id : d.ids) {
+    if (d.drop_series) {
+      head_.DropSeries(id);
+      batch.DeleteRange(Cf::kChunks, keys::ChunkSeekKey(id, INT64_MIN), keys::ChunkSeriesEnd(id));
+      batch.DeleteRange(Cf::kMeta, keys::DirtyKey(id, INT64_MIN),
+                        keys::DirtyKey(id + 1, INT64_MIN));
+      continue;
+    }
+    head_.DeleteRange(id, d.start, d.end);
+    auto it = kv_->NewIterator(Cf::kChunks, keys::ChunkSeekKey(id, PartitionStart(d.start)),
+                               keys::ChunkSeekKey(id, d.end));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto h = codec::DecodeChunkHeader(it->value());
+      if (!h.ok()) {
+        return absl::DataLossError(
+            absl::StrCat("delete: chunk of series ", id, ": ", h.status().message()));
+      }
+      if (h->max_ts < d.start) continue;
+      if (h->min_ts >= d.start && h->max_ts < d.end) {
+        batch.Delete(Cf::kChunks, it->key());
+        continue;
+      }
+      // Cut the range out of a chunk that straddles an edge; it keeps its key and sequence.
+      RETURN_IF_ERROR(codec::DecodeChunk(it->value(), &cols));
+      kept.Clear();
+      kept.type = cols.type;
+      for (size_t i = 0; i < cols.size(); i++) {
+        if (cols.ts[i] < d.start || cols.ts[i] >= d.end) AppendPoint(cols, i, &kept);
+      }
+      if (kept.size() == cols.size()) continue;
+      batch.Delete(Cf::kChunks, it->key());
+      if (kept.size() > 0) {
+        keys::ChunkKeyParts parts;
+        keys::ParseChunkKey(it->key(), &parts);
+        ASSIGN_OR_RETURN(std::string chunk, codec::EncodeChunk(kept));
+        batch.Put(Cf::kChunks, keys::ChunkKey(id, kept.ts.front(), parts.seq), chunk);
+        batch.Put(Cf::kMeta, keys::DirtyKey(id, PartitionStart(kept.ts.front())), "");
+      }
+    }
+    RETURN_IF_ERROR(it->status());
+  }
+  if (d.drop_series) index_.Remove(d.ids, &batch);
+  if (batch.count() == 0) return absl::OkStatus();
+  return kv_->Write(&batch, /*sync=*/false);
+}
+
+absl::Status DbImpl::Flush() {
+  if (closed_) return absl::UnavailableError("database is closing");
+  RETURN_IF_ERROR(log_->Rotate());
+  RETURN_IF_ERROR(SealAll());
+  return CheckpointWal();
+}
+
+absl::Status DbImpl::Compact() {
+  RETURN_IF_ERROR(Flush());
+  RETURN_IF_ERROR(MergeDue());
+  for (Cf cf : {Cf::kChunks, Cf::kSeries, Cf::kSeriesMeta, Cf::kPostings, Cf::kMeta}) {
+    RETURN_IF_ERROR(kv_->CompactAll(cf));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+uint64_t DirectoryBytes(const std::string& dir) {
+  std::error_code ec;
+  uint64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+}  // namespace
+
+absl::StatusOr<Stats> DbImpl::GetStats() {
+  Stats st;
+  st.series = index_.size();
+  st.head_points = head_.points();
+  st.head_bytes = head_.heap_bytes();
+  auto it = kv_->NewIterator(Cf::kChunks);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    auto h = codec::DecodeChunkHeader(it->value());
+    if (!h.ok()) continue;  // reads of that series report it
+    st.stored_points += h->count;
+    st.stored_chunks++;
+  }
+  RETURN_IF_ERROR(it->status());
+  st.wal_bytes = WalBytesOnDisk(&st.wal_segments);
+  for (Cf cf : {Cf::kSeries, Cf::kSeriesMeta, Cf::kPostings, Cf::kChunks, Cf::kMeta}) {
+    st.cf_bytes.emplace_back(CfName(cf), kv_->CfBytes(cf));
+  }
+  st.disk_bytes = DirectoryBytes(options_.dir);
+  st.memory_bytes =
+      head_.heap_bytes() + head_.slot_bytes() + index_.memory_bytes() + kv_->MemoryBytes();
+  return st;
+}
+
+absl::Status DbImpl::Snapshot(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    return absl::AlreadyExistsError(absl::StrCat("snapshot directory ", dir, " already exists"));
+  }
+  if (!std::filesystem::create_directories(dir, ec) || ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot create snapshot directory ", dir, ": ", ec.message()));
+  }
+  ::chmod(dir.c_str(), 0700);
+  absl::MutexLock m(&maintenance_mu_);  // no WAL segment is deleted meanwhile
+  // Pause the log first: its apply step for a delete takes chunk_mu_.
+  return log_->WithWritesPaused([&]() -> absl::Status {
+    absl::MutexLock c(&chunk_mu_);  // no chunk changes meanwhile
+    RETURN_IF_ERROR(log_->SyncNow());
+    RETURN_IF_ERROR(kv_->Checkpoint(dir + "/rocksdb"));
+    std::filesystem::create_directories(dir + "/wal", ec);
+    if (ec) return absl::InternalError(absl::StrCat("snapshot: ", ec.message()));
+    for (const auto& entry : std::filesystem::directory_iterator(wal_dir_, ec)) {
+      uint64_t n;
+      if (!wal::ParseSegmentName(entry.path().filename().string(), &n)) continue;
+      std::filesystem::copy_file(entry.path(), dir + "/wal/" + entry.path().filename().string(),
+                                 ec);
+      if (ec) return absl::InternalError(absl::StrCat("snapshot: copy WAL: ", ec.message()));
+    }
+    Log(LogLevel::kInfo, "snapshot.created", {{"dir", dir}});
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace telemdb::storage

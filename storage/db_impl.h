@@ -1,0 +1,115 @@
+// DbImpl: the implementation of Db, split by verb: db_open.cc (open and WAL replay),
+// db_write.cc (write path and apply), db_read.cc (reads, last value), db_seal.cc (sealing
+// heads into chunks, WAL checkpoints), db_merge.cc (background chunk merging), db_admin.cc
+// (delete, flush, compact, stats, snapshot).
+//
+// Locks, in acquisition order: maintenance_mu_ -> (log paused) -> chunk_mu_ -> (Head stripes,
+// index). The log thread takes chunk_mu_ when it applies a delete, so nobody may wait for
+// the log while holding chunk_mu_.
+//   chunk_mu_ serializes every change to stored chunks: seal commits, merge commits, deletes.
+//   maintenance_mu_ serializes WAL checkpoints and snapshots.
+#ifndef TELEMDB_STORAGE_DB_IMPL_H_
+#define TELEMDB_STORAGE_DB_IMPL_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "storage/commit_log.h"
+#include "storage/db.h"
+#include "storage/dedup_window.h"
+#include "storage/head/head.h"
+#include "storage/kv_store.h"
+#include "storage/series_index.h"
+#include "storage/wal/batch_record.h"
+
+namespace telemdb::storage {
+
+class DbImpl : public Db {
+ public:
+  explicit DbImpl(const Options& options);
+  ~DbImpl() override;
+
+  absl::Status OpenImpl();
+
+  absl::Status Close() override;
+  absl::StatusOr<WriteResult> Write(std::vector<SeriesBatch>* groups,
+                                    const WriteOptions& options) override;
+  const SeriesIndex& index() const override { return index_; }
+  absl::StatusOr<std::unique_ptr<SeriesCursor>> Read(SeriesId id, int64_t start,
+                                                     int64_t end) override;
+  absl::StatusOr<std::optional<LastPoint>> Last(SeriesId id) override;
+  absl::StatusOr<uint64_t> Delete(const DeleteSpec& spec) override;
+  absl::Status Flush() override;
+  absl::Status Compact() override;
+  absl::StatusOr<Stats> GetStats() override;
+  absl::Status Snapshot(const std::string& dir) override;
+  absl::Status SealDue() override;
+  absl::Status MergeDue() override;
+  absl::Status CheckpointWal() override;
+  absl::Status health() const override;
+  int64_t RetentionCutoff() const override;
+
+ private:
+  // db_open.cc
+  absl::Status LoadMeta();
+  absl::Status ReplayWal(uint64_t* next_segment);
+  void StartBackground();
+  void BackgroundLoop();
+
+  // db_write.cc: the apply steps, shared by live writes and replay. Run on the log thread.
+  void ApplyWrite(const wal::WriteRecordMeta& meta, const std::vector<wal::NewSeries>& created,
+                  const std::vector<SeriesBatch>& groups,
+                  const std::vector<std::vector<SeriesId>>& ids, uint64_t segment);
+  absl::Status ApplyDelete(const wal::DeleteRecord& d);
+
+  // db_seal.cc
+  uint64_t NextSeq();
+  // Seals the heads of `ids` (those with points and no seal in progress).
+  absl::Status SealSeries(const std::vector<SeriesId>& ids);
+  absl::Status SealAll();
+  // Encodes `cols` (sorted, unique) as chunks under `seq`, split by partition and size, and
+  // adds them and their partitions' dirty markers to `batch`.
+  absl::Status AddChunks(SeriesId id, const codec::Columns& cols, uint64_t seq, KvBatch* batch);
+
+  // db_merge.cc
+  absl::Status MergePartition(SeriesId id, int64_t partition_start);
+
+  int64_t Now() const;
+  int64_t PartitionStart(int64_t ts) const;
+  int64_t partition_ns() const { return partition_ns_; }
+  uint64_t WalBytesOnDisk(uint64_t* segments) const;
+
+  const Options options_;
+  const int64_t partition_ns_;
+  std::string wal_dir_;
+  std::unique_ptr<KvStore> kv_;
+  SeriesIndex index_;
+  Head head_;
+  std::unique_ptr<DedupWindow> dedup_;
+  std::unique_ptr<CommitLog> log_;
+
+  absl::Mutex seq_mu_;
+  uint64_t next_seq_ ABSL_GUARDED_BY(seq_mu_) = 1;
+  uint64_t seq_hwm_ ABSL_GUARDED_BY(seq_mu_) = 0;
+
+  absl::Mutex maintenance_mu_;
+  absl::Mutex chunk_mu_ ABSL_ACQUIRED_AFTER(maintenance_mu_);
+  // Series whose index rows failed to reach RocksDB; retried before WAL segments go.
+  absl::Mutex unpersisted_mu_;
+  std::vector<wal::NewSeries> unpersisted_ ABSL_GUARDED_BY(unpersisted_mu_);
+
+  absl::Mutex bg_mu_;
+  bool bg_stop_ ABSL_GUARDED_BY(bg_mu_) = false;
+  bool bg_kick_ ABSL_GUARDED_BY(bg_mu_) = false;
+  std::thread bg_thread_;
+  std::atomic<bool> closed_{false};
+  std::atomic<bool> opened_{false};
+};
+
+}  // namespace telemdb::storage
+
+#endif  // TELEMDB_STORAGE_DB_IMPL_H_

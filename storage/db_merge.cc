@@ -1,0 +1,165 @@
+// Background merging: small and overlapping chunks of a partition become large chunks.
+//
+// Within one partition of one series, chunks are walked in start order and grouped into
+// runs: a chunk joins the current run when it overlaps it (it must: overlapping chunks are
+// resolved by sequence) or when both together stay within chunk_target_points. Every run of
+// two or more chunks is decoded, merged (newest write wins) and re-encoded as evenly sized
+// chunks under the run's highest sequence. Runs never overlap chunks outside them, so the
+// result is the same as reading the inputs.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "storage/codec/chunk.h"
+#include "storage/db_impl.h"
+#include "storage/key_layout.h"
+#include "util/log.h"
+#include "util/status_macros.h"
+
+namespace telemdb::storage {
+namespace {
+
+struct StoredChunk {
+  std::string key;
+  keys::ChunkKeyParts parts;
+  std::string value;
+  codec::ChunkHeader header;
+};
+
+}  // namespace
+
+absl::Status DbImpl::MergeDue() {
+  std::vector<std::pair<SeriesId, int64_t>> dirty;
+  {
+    auto it = kv_->NewIterator(Cf::kMeta, keys::kDirtyPrefix, "dirty0");
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      SeriesId id;
+      int64_t p;
+      if (keys::ParseDirtyKey(it->key(), &id, &p)) dirty.emplace_back(id, p);
+    }
+    RETURN_IF_ERROR(it->status());
+  }
+  for (const auto& [id, p] : dirty) {
+    if (closed_) break;  // Close() is waiting for this thread
+    absl::Status s = MergePartition(id, p);
+    if (!s.ok()) {
+      Log(LogLevel::kError, "merge.partition_failed",
+          {{"series", id}, {"partition", p}, {"error", s.ToString()}});
+      if (absl::IsDataLoss(s)) continue;  // leave it; reads report the damaged chunk
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DbImpl::MergePartition(SeriesId id, int64_t p) {
+  const std::string dirty_key = keys::DirtyKey(id, p);
+  const std::string lower = keys::ChunkSeekKey(id, p);
+  const std::string upper = p > INT64_MAX - partition_ns_
+                                ? keys::ChunkSeriesEnd(id)
+                                : keys::ChunkSeekKey(id, p + partition_ns_);
+  auto type = index_.TypeOf(id);
+  std::vector<StoredChunk> chunks;
+  {
+    auto it = kv_->NewIterator(Cf::kChunks, lower, upper);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      StoredChunk c;
+      c.key = std::string(it->key());
+      keys::ParseChunkKey(c.key, &c.parts);
+      c.value = std::string(it->value());
+      auto h = codec::DecodeChunkHeader(c.value);
+      if (!h.ok()) {
+        return absl::DataLossError(absl::StrCat("chunk of series ", id, " starting at ",
+                                                c.parts.min_ts, ": ", h.status().message()));
+      }
+      c.header = *h;
+      chunks.push_back(std::move(c));
+    }
+    RETURN_IF_ERROR(it->status());
+  }
+  KvBatch batch;
+  const int64_t cutoff = RetentionCutoff();
+  const bool expired = p <= INT64_MAX - partition_ns_ && p + partition_ns_ <= cutoff;
+  if (!type || expired) {
+    // The series is gone or the whole partition expired.
+    batch.DeleteRange(Cf::kChunks, lower, upper);
+    batch.Delete(Cf::kMeta, dirty_key);
+    absl::MutexLock l(&chunk_mu_);
+    return kv_->Write(&batch, /*sync=*/false);
+  }
+  // Group into runs (see the file comment).
+  std::vector<std::vector<size_t>> runs;
+  int64_t run_max = 0;
+  uint64_t run_points = 0;
+  const uint64_t target = options_.chunk_target_points;
+  for (size_t i = 0; i < chunks.size(); i++) {
+    const auto& h = chunks[i].header;
+    bool join = !runs.empty() && (h.min_ts <= run_max || run_points + h.count <= target);
+    if (!join) {
+      runs.emplace_back();
+      run_max = h.max_ts;
+      run_points = 0;
+    }
+    runs.back().push_back(i);
+    run_max = std::max(run_max, h.max_ts);
+    run_points += h.count;
+  }
+  codec::Columns merged, piece;
+  for (const auto& run : runs) {
+    if (run.size() < 2) continue;
+    std::vector<size_t> order = run;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return chunks[a].parts.seq < chunks[b].parts.seq; });
+    std::vector<codec::Columns> inputs(order.size());
+    uint64_t seq = 0;
+    for (size_t k = 0; k < order.size(); k++) {
+      const StoredChunk& c = chunks[order[k]];
+      absl::Status s = codec::DecodeChunk(c.value, &inputs[k]);
+      if (!s.ok()) {
+        return absl::DataLossError(absl::StrCat("chunk of series ", id, " starting at ",
+                                                c.parts.min_ts, ": ", s.message()));
+      }
+      seq = std::max(seq, c.parts.seq);
+      batch.Delete(Cf::kChunks, c.key);
+    }
+    MergeRuns(&inputs, &merged);
+    if (cutoff != INT64_MIN) ClipColumns(&merged, cutoff, INT64_MAX);
+    size_t n = merged.size(), pieces = (n + target - 1) / target;
+    for (size_t k = 0; k < pieces; k++) {
+      size_t a = n * k / pieces, b = n * (k + 1) / pieces;
+      piece.Clear();
+      piece.type = merged.type;
+      for (size_t i = a; i < b; i++) AppendPoint(merged, i, &piece);
+      ASSIGN_OR_RETURN(std::string chunk, codec::EncodeChunk(piece));
+      batch.Put(Cf::kChunks, keys::ChunkKey(id, piece.ts.front(), seq), chunk);
+    }
+  }
+
+  absl::MutexLock l(&chunk_mu_);
+  // Commit only if no delete rewrote the inputs meanwhile; keep the marker when new chunks
+  // arrived, so they are merged next time.
+  bool changed = false, grown = false;
+  {
+    auto it = kv_->NewIterator(Cf::kChunks, lower, upper);
+    size_t seen = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      auto match = std::find_if(chunks.begin(), chunks.end(),
+                                [&](const StoredChunk& c) { return c.key == it->key(); });
+      if (match == chunks.end()) {
+        grown = true;
+      } else {
+        seen++;
+        if (match->value != it->value()) changed = true;
+      }
+    }
+    RETURN_IF_ERROR(it->status());
+    if (seen != chunks.size()) changed = true;
+  }
+  if (changed) return absl::OkStatus();  // retried on the next pass
+  if (!grown) batch.Delete(Cf::kMeta, dirty_key);
+  if (batch.count() == 0) return absl::OkStatus();
+  RETURN_IF_ERROR(kv_->Write(&batch, /*sync=*/false));
+  if (options_.hooks.after_merge_write) options_.hooks.after_merge_write();
+  return absl::OkStatus();
+}
+
+}  // namespace telemdb::storage

@@ -1,0 +1,130 @@
+// The write path: validate, resolve series, WAL (group commit), apply to the head.
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "storage/batch_validator.h"
+#include "storage/db_impl.h"
+#include "storage/key_layout.h"
+#include "storage/wal/wal_writer.h"
+#include "storage/write_error.h"
+#include "util/log.h"
+#include "util/status_macros.h"
+
+namespace telemdb::storage {
+
+absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
+                                          const WriteOptions& wo) {
+  if (closed_) return absl::UnavailableError("database is closing");
+  RETURN_IF_ERROR(log_->health());
+  const int64_t now = Now();
+  ValidationContext ctx{&options_.limits, now, RetentionCutoff()};
+  ASSIGN_OR_RETURN(uint64_t points, ValidateBatch(groups, ctx));
+
+  const uint64_t head_bytes = head_.heap_bytes();
+  if (head_bytes > options_.head_memory_budget) {
+    {
+      absl::MutexLock l(&bg_mu_);
+      bg_kick_ = true;
+    }
+    return absl::ResourceExhaustedError(
+        absl::StrCat("server over its memory budget for unsealed data (", head_bytes, " of ",
+                     options_.head_memory_budget, " bytes); retry after 200ms"));
+  }
+
+  const bool idempotent = !wo.producer_id.empty();
+  if (idempotent &&
+      dedup_->Begin(wo.producer_id, wo.sequence, now) == DedupWindow::Outcome::kDuplicate) {
+    return WriteResult{0, true};
+  }
+  bool applied = false;
+  auto finish_dedup = [&] {
+    if (idempotent) dedup_->Finish(wo.producer_id, wo.sequence, now, applied);
+  };
+
+  // Resolve every column's series; reserve ids for new ones.
+  std::vector<std::vector<SeriesId>> ids(groups->size());
+  std::vector<wal::NewSeries> created;
+  std::vector<std::string> reserved;
+  std::string key;
+  for (size_t g = 0; g < groups->size(); g++) {
+    const SeriesBatch& grp = (*groups)[g];
+    key.clear();
+    keys::AppendGroupPrefix(&key, grp.measurement, grp.tags);
+    const size_t prefix = key.size();
+    ids[g].resize(grp.fields.size());
+    for (size_t f = 0; f < grp.fields.size(); f++) {
+      key.resize(prefix);
+      keys::AppendField(&key, grp.fields[f].name);
+      auto r = index_.FindOrReserve(key, grp.fields[f].type, options_.limits.max_series);
+      if (!r.ok()) {
+        index_.Release(reserved);
+        finish_dedup();
+        BatchError where{static_cast<int64_t>(g), DescribeGroup(grp), grp.fields[f].name, -1};
+        return MakeBatchError(r.status().code(), where,
+                              absl::StrCat("series ", g, " (", where.series, ") field \"",
+                                           where.field, "\": ", r.status().message()));
+      }
+      ids[g][f] = r->id;
+      if (r->is_new) {
+        bool dup = false;
+        for (const auto& c : created) dup |= c.id == r->id;
+        if (!dup) {
+          created.push_back({r->id, grp.fields[f].type, key});
+          reserved.push_back(key);
+        }
+      }
+    }
+  }
+
+  wal::WriteRecordMeta meta{wo.producer_id, wo.sequence, now};
+  std::string payload;
+  wal::EncodeWriteRecord(meta, created, *groups, ids, &payload);
+  CommitLog::Request req;
+  wal::AppendRecord(&req.framed, wal::RecordType::kWriteBatch, wal::kPlaintextKeyId, payload);
+  req.sync = wo.ack_mode.value_or(options_.default_ack_mode) == AckMode::kSync;
+  req.apply = [&](uint64_t segment) {
+    ApplyWrite(meta, created, *groups, ids, segment);
+    applied = true;
+  };
+  absl::Status s = log_->Submit(std::move(req));
+  if (!applied) index_.Release(reserved);
+  finish_dedup();
+  if (!s.ok()) return s;
+  return WriteResult{points, false};
+}
+
+void DbImpl::ApplyWrite(const wal::WriteRecordMeta& meta,
+                        const std::vector<wal::NewSeries>& created,
+                        const std::vector<SeriesBatch>& groups,
+                        const std::vector<std::vector<SeriesId>>& ids, uint64_t segment) {
+  if (!created.empty()) {
+    KvBatch batch;
+    std::vector<wal::NewSeries> fresh;
+    for (const auto& ns : created) {
+      absl::Status s = index_.Commit(ns.id, ns.type, ns.key, &batch);
+      if (!s.ok()) {
+        Log(LogLevel::kError, "index.commit_failed", {{"series", ns.id}, {"error", s.ToString()}});
+        continue;
+      }
+      head_.AddSeries(ns.id, ns.type);
+      fresh.push_back(ns);
+    }
+    if (batch.count() > 0) {
+      // Not synced: the WAL record holds the definitions until a checkpoint syncs RocksDB.
+      absl::Status s = kv_->Write(&batch, /*sync=*/false);
+      if (!s.ok()) {
+        Log(LogLevel::kError, "index.persist_failed", {{"error", s.ToString()}});
+        absl::MutexLock l(&unpersisted_mu_);
+        unpersisted_.insert(unpersisted_.end(), fresh.begin(), fresh.end());
+      }
+    }
+  }
+  for (size_t g = 0; g < groups.size(); g++) {
+    const SeriesBatch& grp = groups[g];
+    for (size_t f = 0; f < grp.fields.size(); f++) {
+      head_.Append(ids[g][f], grp.timestamps.data(), grp.fields[f], grp.timestamps.size(), segment);
+    }
+  }
+  if (!meta.producer_id.empty()) dedup_->Record(meta.producer_id, meta.sequence, meta.arrival_ns);
+}
+
+}  // namespace telemdb::storage
