@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,13 @@ namespace telemdb::storage {
 bool IsValidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
+  // ASCII runs eight bytes at a time.
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (w & 0x8080808080808080ULL) break;
+    p += 8;
+  }
   while (p < end) {
     unsigned c = *p;
     if (c < 0x80) {
@@ -55,17 +63,28 @@ std::string DescribeGroup(const SeriesBatch& g) {
 
 namespace {
 
-// Why a name is unusable, or empty when it is fine.
-std::string CheckName(std::string_view what, std::string_view name, size_t max_bytes) {
-  if (name.empty()) return absl::StrCat(Sv(what), " is empty");
-  if (name.size() > max_bytes) {
-    return absl::StrCat(Sv(what), " is ", name.size(), " bytes long; the limit is ", max_bytes);
+// True for the common case: a non-empty, short, printable ASCII name.
+inline bool PlainName(std::string_view name, size_t max_bytes) {
+  if (name.empty() || name.size() > max_bytes) return false;
+  for (unsigned char c : name) {
+    if (c < 0x20 || c >= 0x7f) return false;
   }
-  if (!IsValidUtf8(name)) return absl::StrCat(Sv(what), " is not valid UTF-8");
+  return true;
+}
+
+// Why a name is unusable, or empty when it is fine. `what` names it in the message.
+template <typename What>
+std::string CheckName(const What& what, std::string_view name, size_t max_bytes) {
+  if (PlainName(name, max_bytes)) return "";
+  if (name.empty()) return absl::StrCat(what(), " is empty");
+  if (name.size() > max_bytes) {
+    return absl::StrCat(what(), " is ", name.size(), " bytes long; the limit is ", max_bytes);
+  }
+  if (!IsValidUtf8(name)) return absl::StrCat(what(), " is not valid UTF-8");
   for (unsigned char c : name) {
     if (c < 0x20 || c == 0x7f) {
-      return absl::StrFormat("%s contains the control character 0x%02x, which is reserved",
-                             Sv(what), c);
+      return absl::StrFormat("%s contains the control character 0x%02x, which is reserved", what(),
+                             c);
     }
   }
   return "";
@@ -84,15 +103,20 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
   uint64_t points = 0;
   for (size_t gi = 0; gi < groups->size(); gi++) {
     SeriesBatch& g = (*groups)[gi];
-    BatchError where{static_cast<int64_t>(gi), DescribeGroup(g), "", -1};
+    // Where an error is; built only when there is one (this loop is on the write path).
+    BatchError where{static_cast<int64_t>(gi), "", "", -1};
+    const std::string* field_name = nullptr;
     auto fail = [&](const std::string& msg) {
+      where.series = DescribeGroup(g);
+      if (field_name != nullptr) where.field = *field_name;
       std::string prefix = absl::StrCat("series ", gi, " (", where.series, ")");
       if (!where.field.empty()) absl::StrAppend(&prefix, " field \"", where.field, "\"");
       if (where.row >= 0) absl::StrAppend(&prefix, " row ", where.row);
       return MakeBatchError(absl::StatusCode::kInvalidArgument, where,
                             absl::StrCat(prefix, ": ", msg));
     };
-    if (std::string why = CheckName("measurement name", g.measurement, lim.max_name_bytes);
+    if (std::string why = CheckName([] { return std::string("measurement name"); }, g.measurement,
+                                        lim.max_name_bytes);
         !why.empty()) {
       return fail(why);
     }
@@ -103,7 +127,8 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
               [](const Tag& a, const Tag& b) { return a.first < b.first; });
     for (size_t t = 0; t < g.tags.size(); t++) {
       const auto& [k, v] = g.tags[t];
-      if (std::string why = CheckName(absl::StrCat("tag key \"", k, "\""), k, lim.max_name_bytes);
+      if (std::string why = CheckName([&k] { return absl::StrCat("tag key \"", k, "\""); }, k,
+                                          lim.max_name_bytes);
           !why.empty()) {
         return fail(why);
       }
@@ -112,7 +137,8 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
         return fail(absl::StrCat("tag key \"", k, "\" appears twice"));
       }
       if (std::string why =
-              CheckName(absl::StrCat("value of tag \"", k, "\""), v, lim.max_tag_value_bytes);
+              CheckName([&k] { return absl::StrCat("value of tag \"", k, "\""); }, v,
+                        lim.max_tag_value_bytes);
           !why.empty()) {
         return fail(why);
       }
@@ -137,15 +163,17 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
       return fail(absl::StrCat("timestamp ", t, " (", absl::FormatTime(absl::FromUnixNanos(t)),
                                ") is older than the retention period"));
     }
-    absl::flat_hash_set<std::string_view> names;
-    for (const FieldColumn& f : g.fields) {
-      where.field = f.name;
+    for (size_t fi = 0; fi < g.fields.size(); fi++) {
+      const FieldColumn& f = g.fields[fi];
+      field_name = &f.name;
       where.row = -1;
-      if (std::string why = CheckName("field name", f.name, lim.max_name_bytes); !why.empty()) {
+      if (std::string why = CheckName([] { return std::string("field name"); }, f.name, lim.max_name_bytes); !why.empty()) {
         return fail(why);
       }
       if (f.name == "time") return fail("\"time\" cannot be a field name (it names the timestamp)");
-      if (!names.insert(f.name).second) return fail("field appears twice in the same series");
+      for (size_t other = 0; other < fi; other++) {  // few fields: a scan beats hashing
+        if (g.fields[other].name == f.name) return fail("field appears twice in the same series");
+      }
       if (!IsValidValueType(static_cast<uint8_t>(f.type))) return fail("unknown value type");
       if (f.size() != rows) {
         return fail(

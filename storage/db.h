@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -102,6 +103,14 @@ class Db {
   virtual absl::Status SealDue() = 0;
   virtual absl::Status MergeDue() = 0;
   virtual absl::Status CheckpointWal() = 0;
+
+  // A small durable key-value space for the server's own records (tokens, audit anchors),
+  // kept apart from telemdb's internal metadata. Writes are synced.
+  virtual absl::Status PutMeta(std::string_view key, std::string_view value) = 0;
+  virtual absl::Status DeleteMeta(std::string_view key) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) = 0;
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMeta(
+      std::string_view prefix) = 0;
 
   // OK while the database accepts writes; otherwise why not.
   virtual absl::Status health() const = 0;

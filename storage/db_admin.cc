@@ -183,3 +183,38 @@ absl::Status DbImpl::Snapshot(const std::string& dir) {
 }
 
 }  // namespace telemdb::storage
+
+namespace telemdb::storage {
+
+absl::Status DbImpl::PutMeta(std::string_view key, std::string_view value) {
+  KvBatch b;
+  b.Put(Cf::kMeta, keys::AppKey(key), value);
+  return kv_->Write(&b, /*sync=*/true);
+}
+
+absl::Status DbImpl::DeleteMeta(std::string_view key) {
+  KvBatch b;
+  b.Delete(Cf::kMeta, keys::AppKey(key));
+  return kv_->Write(&b, /*sync=*/true);
+}
+
+absl::StatusOr<std::optional<std::string>> DbImpl::GetMeta(std::string_view key) {
+  return kv_->Get(Cf::kMeta, keys::AppKey(key));
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> DbImpl::ScanMeta(
+    std::string_view prefix) {
+  std::string lower = keys::AppKey(prefix);
+  std::string upper = lower;
+  upper.push_back('\xff');
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = kv_->NewIterator(Cf::kMeta, lower, upper);
+  const size_t strip = sizeof(keys::kAppPrefix) - 1;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    out.emplace_back(std::string(it->key().substr(strip)), std::string(it->value()));
+  }
+  RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+}  // namespace telemdb::storage

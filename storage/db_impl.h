@@ -50,6 +50,11 @@ class DbImpl : public Db {
   absl::Status SealDue() override;
   absl::Status MergeDue() override;
   absl::Status CheckpointWal() override;
+  absl::Status PutMeta(std::string_view key, std::string_view value) override;
+  absl::Status DeleteMeta(std::string_view key) override;
+  absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) override;
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMeta(
+      std::string_view prefix) override;
   absl::Status health() const override;
   int64_t RetentionCutoff() const override;
 

@@ -152,4 +152,10 @@ std::string DedupKey(std::string_view producer_id) {
   return k;
 }
 
+std::string AppKey(std::string_view key) {
+  std::string k = kAppPrefix;
+  k.append(key.data(), key.size());
+  return k;
+}
+
 }  // namespace telemdb::storage::keys

@@ -83,6 +83,9 @@ inline constexpr char kDedupPrefix[] = "dedup/";
 std::string DirtyKey(SeriesId id, int64_t partition_start);
 bool ParseDirtyKey(std::string_view key, SeriesId* id, int64_t* partition_start);
 std::string DedupKey(std::string_view producer_id);
+// The server's own records (Db::PutMeta): "app/" + key.
+inline constexpr char kAppPrefix[] = "app/";
+std::string AppKey(std::string_view key);
 
 }  // namespace telemdb::storage::keys
 

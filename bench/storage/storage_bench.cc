@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "storage/db.h"
 #include "util/temp_dir.h"
 
@@ -223,6 +224,7 @@ int Replay(int argc, char** argv) {
 }  // namespace telemdb::bench
 
 int main(int argc, char** argv) {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "append") return telemdb::bench::Append(argc, argv);
   if (mode == "memory") return telemdb::bench::Memory(argc, argv);

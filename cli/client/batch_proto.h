@@ -1,0 +1,18 @@
+// Conversion of storage::SeriesBatch groups (what the line-protocol batcher makes) into a
+// WriteRequest, for clients.
+#ifndef TELEMDB_CLI_CLIENT_BATCH_PROTO_H_
+#define TELEMDB_CLI_CLIENT_BATCH_PROTO_H_
+
+#include <vector>
+
+#include "storage/types.h"
+#include "telemdb/v1/ingest.pb.h"
+
+namespace telemdb::client {
+
+// Appends every group to `req->series` (moving strings out of `groups`).
+void AppendGroups(std::vector<storage::SeriesBatch>* groups, v1::WriteRequest* req);
+
+}  // namespace telemdb::client
+
+#endif  // TELEMDB_CLI_CLIENT_BATCH_PROTO_H_

@@ -1,0 +1,222 @@
+#include "ingest/ingest_service.h"
+
+#include <deque>
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "google/protobuf/arena.h"
+#include "ingest/request_convert.h"
+#include "server/common/grpc_status.h"
+
+namespace telemdb::ingest {
+
+IngestService::IngestService(storage::Db* db, const auth::Authenticator* auth, ThreadPool* pool,
+                             rpc::CallTracker* calls, IngestOptions options)
+    : db_(db), auth_(auth), pool_(pool), calls_(calls), options_(options) {}
+
+namespace {
+absl::Status ShuttingDown() { return absl::UnavailableError("server is shutting down"); }
+}  // namespace
+
+absl::Status IngestService::Handle(const auth::Identity& who, const v1::WriteRequest& req,
+                                   v1::WriteResponse* resp) {
+  counters_.requests++;
+  resp->set_sequence(req.sequence());
+  std::vector<storage::SeriesBatch> groups;
+  absl::Status s = ConvertRequest(req, &groups);
+  if (s.ok()) {
+    s = who.CheckWrite(groups);
+    if (!s.ok() && on_denied) on_denied(who.name, s);
+  }
+  if (s.ok()) {
+    storage::WriteOptions wo;
+    wo.producer_id = req.producer_id();
+    wo.sequence = req.sequence();
+    if (req.ack_mode() == v1::SYNC) wo.ack_mode = storage::AckMode::kSync;
+    if (req.ack_mode() == v1::ASYNC) wo.ack_mode = storage::AckMode::kAsync;
+    auto r = db_->Write(&groups, wo);
+    if (r.ok()) {
+      resp->set_points_accepted(r->points);
+      resp->set_duplicate(r->duplicate);
+      counters_.points += r->points;
+      return absl::OkStatus();
+    }
+    s = r.status();
+  }
+  counters_.rejected++;
+  return s;
+}
+
+grpc::ServerUnaryReactor* IngestService::Write(grpc::CallbackServerContext* ctx,
+                                               const v1::WriteRequest* req,
+                                               v1::WriteResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (!calls_->Enter()) {
+    reactor->Finish(rpc::ToGrpcStatus(ShuttingDown(), ctx));
+    return reactor;
+  }
+  auto who = auth_->Authenticate(*ctx);
+  if (who.ok() && !who->CanWriteSomething()) {
+    who = absl::PermissionDeniedError("this identity has no write right");
+  }
+  if (!who.ok()) {
+    if (on_denied) on_denied("", who.status());
+    reactor->Finish(rpc::ToGrpcStatus(who.status(), ctx));
+    calls_->Exit();
+    return reactor;
+  }
+  pool_->Submit([this, ctx, req, resp, reactor, id = *std::move(who)] {
+    absl::Status s = Handle(id, *req, resp);
+    reactor->Finish(rpc::ToGrpcStatus(s, ctx));
+    calls_->Exit();
+  });
+  return reactor;
+}
+
+// One WriteStream call. Lifetime: deleted in OnDone(), which gRPC calls after Finish() and
+// every outstanding operation; Finish() waits until no request is in flight, so no worker
+// can touch the reactor afterwards.
+class IngestService::StreamReactor
+    : public grpc::ServerBidiReactor<v1::WriteRequest, v1::WriteResponse> {
+ public:
+  StreamReactor(IngestService* service, grpc::CallbackServerContext* ctx)
+      : service_(service), ctx_(ctx) {
+    if (!service_->calls_->Enter()) {
+      finished_ = true;
+      Finish(rpc::ToGrpcStatus(ShuttingDown(), ctx_));
+      return;
+    }
+    tracked_ = true;
+    auto who = service_->auth_->Authenticate(*ctx_);
+    if (!who.ok()) {
+      if (service_->on_denied) service_->on_denied("", who.status());
+      finished_ = true;
+      Finish(rpc::ToGrpcStatus(who.status(), ctx_));
+      return;
+    }
+    ReadNext();
+  }
+
+  void OnReadDone(bool ok) override {
+    absl::MutexLock l(&mu_);
+    if (!ok || service_->calls_->draining()) {
+      // Client half-closed, or the server drains: finish once in-flight requests are done.
+      reads_done_ = true;
+      MaybeFinishLocked();
+      return;
+    }
+    std::shared_ptr<Incoming> req = std::move(incoming_);
+    const uint64_t index = next_index_++;
+    in_flight_++;
+    service_->pool_->Submit([this, req, index] { Process(*req->message, index); });
+    if (in_flight_ < service_->options_.max_in_flight_per_stream) {
+      ReadNext();
+    } else {
+      read_paused_ = true;
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock l(&mu_);
+    outgoing_.pop_front();
+    writing_ = false;
+    if (!ok) broken_ = true;  // the client went away; drop further responses
+    WriteNextLocked();
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock l(&mu_);
+    broken_ = true;
+    reads_done_ = true;
+    MaybeFinishLocked();
+  }
+
+  void OnDone() override {
+    if (tracked_) service_->calls_->Exit();
+    delete this;
+  }
+
+ private:
+  void Process(const v1::WriteRequest& req, uint64_t index) {
+    v1::WriteResponse resp;
+    resp.set_request_index(index);
+    absl::Status s;
+    // Re-authenticate every request: a revoked or expired token stops here.
+    auto who = service_->auth_->Authenticate(*ctx_);
+    if (!who.ok()) {
+      if (service_->on_denied) service_->on_denied("", who.status());
+      s = who.status();
+    } else {
+      s = service_->Handle(*who, req, &resp);
+    }
+    if (!s.ok()) {
+      resp.set_sequence(req.sequence());
+      resp.set_points_accepted(0);
+      rpc::ToProtoStatus(s, resp.mutable_error());
+    }
+    absl::MutexLock l(&mu_);
+    in_flight_--;
+    if (!broken_) {
+      outgoing_.push_back(std::move(resp));
+      WriteNextLocked();
+    }
+    if (read_paused_ && !reads_done_ && !broken_) {
+      read_paused_ = false;
+      ReadNext();
+    }
+    MaybeFinishLocked();
+  }
+
+  // A request and the arena its strings and arrays live in: parsing a request with hundreds
+  // of small series allocates nothing else, and freeing it is one arena reset.
+  struct Incoming {
+    google::protobuf::Arena arena{ArenaOptions()};
+    v1::WriteRequest* message = google::protobuf::Arena::CreateMessage<v1::WriteRequest>(&arena);
+    static google::protobuf::ArenaOptions ArenaOptions() {
+      google::protobuf::ArenaOptions o;
+      o.start_block_size = 64 << 10;
+      o.max_block_size = 1 << 20;
+      return o;
+    }
+  };
+
+  void ReadNext() {
+    incoming_ = std::make_shared<Incoming>();
+    StartRead(incoming_->message);
+  }
+
+  void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || outgoing_.empty() || broken_) return;
+    writing_ = true;
+    StartWrite(&outgoing_.front());
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_ || !reads_done_ || in_flight_ > 0 || writing_) return;
+    if (!broken_ && !outgoing_.empty()) return;
+    finished_ = true;
+    Finish(grpc::Status::OK);
+  }
+
+  IngestService* service_;
+  grpc::CallbackServerContext* ctx_;
+  bool tracked_ = false;
+  absl::Mutex mu_;
+  std::shared_ptr<Incoming> incoming_;
+  std::deque<v1::WriteResponse> outgoing_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_index_ ABSL_GUARDED_BY(mu_) = 0;
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+grpc::ServerBidiReactor<v1::WriteRequest, v1::WriteResponse>* IngestService::WriteStream(
+    grpc::CallbackServerContext* ctx) {
+  return new StreamReactor(this, ctx);
+}
+
+}  // namespace telemdb::ingest

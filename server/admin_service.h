@@ -1,0 +1,54 @@
+// AdminService: operator actions over gRPC (stats, flush, compact, snapshot, delete). Every
+// call needs the admin right. Long operations run on the worker pool.
+//
+// Thread safety: thread-safe.
+#ifndef TELEMDB_SERVER_ADMIN_SERVICE_H_
+#define TELEMDB_SERVER_ADMIN_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "server/auth/authenticator.h"
+#include "server/common/call_tracker.h"
+#include "storage/db.h"
+#include "telemdb/v1/admin.grpc.pb.h"
+#include "util/thread_pool.h"
+
+namespace telemdb::server {
+
+class AdminService : public v1::AdminService::CallbackService {
+ public:
+  AdminService(storage::Db* db, const auth::Authenticator* auth, ThreadPool* pool,
+               rpc::CallTracker* calls)
+      : db_(db), auth_(auth), pool_(pool), calls_(calls) {}
+
+  grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* ctx, const v1::StatsRequest* req,
+                                  v1::StatsResponse* resp) override;
+  grpc::ServerUnaryReactor* Flush(grpc::CallbackServerContext* ctx, const v1::FlushRequest* req,
+                                  v1::FlushResponse* resp) override;
+  grpc::ServerUnaryReactor* Compact(grpc::CallbackServerContext* ctx, const v1::CompactRequest* req,
+                                    v1::CompactResponse* resp) override;
+  grpc::ServerUnaryReactor* Snapshot(grpc::CallbackServerContext* ctx,
+                                     const v1::SnapshotRequest* req,
+                                     v1::SnapshotResponse* resp) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx, const v1::DeleteRequest* req,
+                                   v1::DeleteResponse* resp) override;
+
+  // Told about every admin action (identity, action, outcome) and denial. Default: none.
+  std::function<void(const std::string& who, const std::string& action, const absl::Status&)>
+      on_action;
+
+ protected:
+  // Authenticates and checks the admin right, then runs `fn` on the pool and finishes.
+  grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const std::string& action,
+                                std::function<absl::Status(const auth::Identity&)> fn);
+
+  storage::Db* db_;
+  const auth::Authenticator* auth_;
+  ThreadPool* pool_;
+  rpc::CallTracker* calls_;
+};
+
+}  // namespace telemdb::server
+
+#endif  // TELEMDB_SERVER_ADMIN_SERVICE_H_

@@ -1,0 +1,260 @@
+#include "server/auth/token_store.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "nlohmann/json.hpp"
+#include "storage/db.h"
+#include "util/status_macros.h"
+
+namespace telemdb::auth {
+namespace {
+
+constexpr char kPrefix[] = "tdb_";
+constexpr size_t kIdLen = 12;
+constexpr size_t kSecretLen = 43;  // 32 random bytes in unpadded base64url
+constexpr char kRecordPrefix[] = "token/";
+
+absl::StatusOr<std::string> RandomBytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+    return absl::InternalError("OpenSSL RAND_bytes failed");
+  }
+  return out;
+}
+
+std::string Base64Url(const std::string& bytes) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 6) {
+      out.push_back(kAlphabet[(acc >> (bits - 6)) & 63]);
+      bits -= 6;
+    }
+  }
+  if (bits > 0) out.push_back(kAlphabet[(acc << (6 - bits)) & 63]);
+  return out;
+}
+
+std::string Base32Lower(const std::string& bytes, size_t len) {
+  static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char c : bytes) {
+    acc = (acc << 8) | c;
+    bits += 8;
+    while (bits >= 5 && out.size() < len) {
+      out.push_back(kAlphabet[(acc >> (bits - 5)) & 31]);
+      bits -= 5;
+    }
+  }
+  return out;
+}
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < n; i++) {
+    out.push_back(kHex[md[i] >> 4]);
+    out.push_back(kHex[md[i] & 15]);
+  }
+  return out;
+}
+
+bool SameHash(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> NewSecret() {
+  ASSIGN_OR_RETURN(std::string raw, RandomBytes(32));
+  std::string secret = Base64Url(raw);
+  return std::make_pair(secret, Sha256Hex(secret));
+}
+
+}  // namespace
+
+bool ParseToken(std::string_view token, std::string* id, std::string* secret) {
+  const size_t p = sizeof(kPrefix) - 1;
+  if (token.size() != p + kIdLen + 1 + kSecretLen || token.substr(0, p) != kPrefix ||
+      token[p + kIdLen] != '_') {
+    return false;
+  }
+  *id = std::string(token.substr(p, kIdLen));
+  *secret = std::string(token.substr(p + kIdLen + 1));
+  return true;
+}
+
+TokenStore::TokenStore(storage::Db* db, std::function<int64_t()> now)
+    : db_(db), now_(std::move(now)) {}
+
+int64_t TokenStore::Now() const { return now_ ? now_() : absl::GetCurrentTimeNanos(); }
+
+absl::Status TokenStore::Persist(const Record& r) {
+  nlohmann::json j = {{"id", r.info.id},
+                      {"description", r.info.description},
+                      {"scopes", r.info.scopes},
+                      {"created_ns", r.info.created_ns},
+                      {"expires_ns", r.info.expires_ns},
+                      {"last_used_ns", r.info.last_used_ns},
+                      {"revoked", r.info.revoked},
+                      {"hash", r.hash},
+                      {"previous_hash", r.previous_hash},
+                      {"previous_expires_ns", r.previous_expires_ns}};
+  return db_->PutMeta(absl::StrCat(kRecordPrefix, r.info.id), j.dump());
+}
+
+absl::Status TokenStore::Load() {
+  ASSIGN_OR_RETURN(auto rows, db_->ScanMeta(kRecordPrefix));
+  absl::MutexLock l(&mu_);
+  tokens_.clear();
+  for (const auto& [key, value] : rows) {
+    auto j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("id") || !j.contains("hash")) {
+      return absl::DataLossError(absl::StrCat("malformed token record ", key));
+    }
+    Record r;
+    r.info.id = j.value("id", "");
+    r.info.description = j.value("description", "");
+    r.info.scopes = j.value("scopes", std::vector<std::string>());
+    r.info.created_ns = j.value("created_ns", int64_t{0});
+    r.info.expires_ns = j.value("expires_ns", int64_t{0});
+    r.info.last_used_ns = j.value("last_used_ns", int64_t{0});
+    r.info.revoked = j.value("revoked", false);
+    r.hash = j.value("hash", "");
+    r.previous_hash = j.value("previous_hash", "");
+    r.previous_expires_ns = j.value("previous_expires_ns", int64_t{0});
+    r.last_persisted_use_ns = r.info.last_used_ns;
+    auto scopes = ParseScopes(r.info.scopes);
+    if (!scopes.ok())
+      return absl::DataLossError(
+          absl::StrCat("token ", r.info.id, ": ", scopes.status().message()));
+    r.scopes = *scopes;
+    tokens_[r.info.id] = std::move(r);
+  }
+  return absl::OkStatus();
+}
+
+bool TokenStore::empty() const {
+  absl::MutexLock l(&mu_);
+  return tokens_.empty();
+}
+
+absl::StatusOr<CreatedToken> TokenStore::Create(const std::vector<std::string>& scopes,
+                                                const std::string& description,
+                                                absl::Duration expires_in) {
+  if (scopes.empty()) return absl::InvalidArgumentError("a token needs at least one scope");
+  if (expires_in < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("expiry must not be negative");
+  }
+  Record r;
+  ASSIGN_OR_RETURN(r.scopes, ParseScopes(scopes));
+  ASSIGN_OR_RETURN(std::string id_bytes, RandomBytes(8));
+  r.info.id = Base32Lower(id_bytes, kIdLen);
+  r.info.description = description;
+  for (const auto& s : r.scopes) r.info.scopes.push_back(s.ToString());
+  r.info.created_ns = Now();
+  if (expires_in > absl::ZeroDuration()) {
+    r.info.expires_ns = r.info.created_ns + absl::ToInt64Nanoseconds(expires_in);
+  }
+  ASSIGN_OR_RETURN(auto secret, NewSecret());
+  r.hash = secret.second;
+  RETURN_IF_ERROR(Persist(r));
+  CreatedToken out{r.info, absl::StrCat(kPrefix, r.info.id, "_", secret.first)};
+  absl::MutexLock l(&mu_);
+  tokens_[r.info.id] = std::move(r);
+  return out;
+}
+
+absl::StatusOr<Identity> TokenStore::Authenticate(std::string_view token) {
+  std::string id, secret;
+  if (!ParseToken(token, &id, &secret)) return absl::UnauthenticatedError("invalid token");
+  const std::string hash = Sha256Hex(secret);
+  const int64_t now = Now();
+  Record to_persist;
+  bool persist = false;
+  Identity identity;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = tokens_.find(id);
+    if (it == tokens_.end()) return absl::UnauthenticatedError("invalid token");
+    Record& r = it->second;
+    bool current = SameHash(hash, r.hash);
+    bool previous = !current && !r.previous_hash.empty() && SameHash(hash, r.previous_hash);
+    if (!current && !previous) return absl::UnauthenticatedError("invalid token");
+    if (r.info.revoked) return absl::UnauthenticatedError("token revoked");
+    if (r.info.expires_ns != 0 && now >= r.info.expires_ns) {
+      return absl::UnauthenticatedError("token expired");
+    }
+    if (previous && now >= r.previous_expires_ns) {
+      return absl::UnauthenticatedError("token expired (replaced by rotation)");
+    }
+    r.info.last_used_ns = now;
+    if (now - r.last_persisted_use_ns > 60'000'000'000LL) {
+      r.last_persisted_use_ns = now;
+      to_persist = r;
+      persist = true;
+    }
+    identity.name = r.info.id;
+    identity.scopes = r.scopes;
+  }
+  if (persist) (void)Persist(to_persist);  // last-used is best effort
+  return identity;
+}
+
+std::vector<TokenInfo> TokenStore::List() const {
+  absl::MutexLock l(&mu_);
+  std::vector<TokenInfo> out;
+  for (const auto& [id, r] : tokens_) out.push_back(r.info);
+  std::sort(out.begin(), out.end(), [](const TokenInfo& a, const TokenInfo& b) {
+    return a.created_ns != b.created_ns ? a.created_ns < b.created_ns : a.id < b.id;
+  });
+  return out;
+}
+
+absl::StatusOr<CreatedToken> TokenStore::Rotate(const std::string& id, absl::Duration overlap) {
+  if (overlap < absl::ZeroDuration())
+    return absl::InvalidArgumentError("overlap must not be negative");
+  ASSIGN_OR_RETURN(auto secret, NewSecret());
+  Record copy;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = tokens_.find(id);
+    if (it == tokens_.end()) return absl::NotFoundError(absl::StrCat("no token with id ", id));
+    if (it->second.info.revoked) {
+      return absl::FailedPreconditionError(absl::StrCat("token ", id, " is revoked"));
+    }
+    Record& r = it->second;
+    r.previous_hash = r.hash;
+    r.previous_expires_ns = Now() + absl::ToInt64Nanoseconds(overlap);
+    r.hash = secret.second;
+    copy = r;
+  }
+  RETURN_IF_ERROR(Persist(copy));
+  return CreatedToken{copy.info, absl::StrCat(kPrefix, id, "_", secret.first)};
+}
+
+absl::Status TokenStore::Revoke(const std::string& id) {
+  Record copy;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = tokens_.find(id);
+    if (it == tokens_.end()) return absl::NotFoundError(absl::StrCat("no token with id ", id));
+    it->second.info.revoked = true;
+    copy = it->second;
+  }
+  return Persist(copy);
+}
+
+}  // namespace telemdb::auth

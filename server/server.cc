@@ -1,0 +1,169 @@
+#include "server/server.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
+#include "ingest/ingest_service.h"
+#include "server/admin_service.h"
+#include "server/auth/authenticator.h"
+#include "server/auth/token_store.h"
+#include "server/common/call_tracker.h"
+#include "storage/db.h"
+#include "util/log.h"
+#include "util/status_macros.h"
+#include "util/thread_pool.h"
+
+namespace telemdb::server {
+
+struct Server::Rep {
+  ServerOptions options;
+  std::unique_ptr<storage::Db> db;
+  std::unique_ptr<auth::TokenStore> tokens;
+  std::unique_ptr<auth::Authenticator> authenticator;
+  rpc::CallTracker calls;
+  std::unique_ptr<ThreadPool> workers;
+  std::unique_ptr<ingest::IngestService> ingest;
+  std::unique_ptr<AdminService> admin;
+  std::unique_ptr<grpc::Server> grpc;
+  int port = 0;
+  bool started = false;
+  bool stopped = false;
+};
+
+Server::Server(ServerOptions options) : rep_(std::make_unique<Rep>()) {
+  rep_->options = std::move(options);
+}
+
+Server::~Server() { (void)Shutdown(); }
+
+int Server::port() const { return rep_->port; }
+
+namespace {
+
+absl::Status WriteAdminToken(const std::string& path, const std::string& token) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  ::fchmod(fd, 0600);
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ok = ::fsync(fd) == 0 && ok;
+  ::close(fd);
+  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Server::Start() {
+  Rep& r = *rep_;
+  const ServerOptions& o = r.options;
+  const bool loopback = IsLoopbackListen(o.listen);
+  if (o.auth != "token" && o.auth != "none") {
+    return absl::InvalidArgumentError(absl::StrCat("--auth must be token or none, got ", o.auth));
+  }
+  if (o.auth == "none" && !loopback) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--auth=none is only accepted on a loopback listener; ", o.listen, " is not one"));
+  }
+
+  // The database first: the listener opens only after WAL replay.
+  storage::Options so = o.storage;
+  so.dir = o.data_dir;
+  so.head_memory_budget = o.memory_budget / 2;
+  so.rocksdb_memtable_bytes = std::max<uint64_t>(o.memory_budget / 8, 8 << 20);
+  so.rocksdb_block_cache_bytes = std::max<uint64_t>(o.memory_budget / 8, 8 << 20);
+  ASSIGN_OR_RETURN(r.db, storage::Db::Open(so));
+
+  r.tokens = std::make_unique<auth::TokenStore>(r.db.get());
+  RETURN_IF_ERROR(r.tokens->Load());
+  if (o.auth == "token" && r.tokens->empty()) {
+    ASSIGN_OR_RETURN(auto created,
+                     r.tokens->Create({"admin", "read", "write:*"}, "first-start admin token",
+                                      absl::ZeroDuration()));
+    const std::string path = o.data_dir + "/admin.token";
+    RETURN_IF_ERROR(WriteAdminToken(path, created.token));
+    Log(LogLevel::kWarning, "auth.admin_token_created",
+        {{"path", path},
+         {"token_id", created.info.id},
+         {"note", "collect it, then delete the file"}});
+  }
+  r.authenticator = std::make_unique<auth::Authenticator>(r.tokens.get(), o.auth == "none");
+  if (o.auth == "none") {
+    Log(LogLevel::kWarning, "auth.disabled", {{"note", "every caller has every right"}});
+  }
+  Log(LogLevel::kWarning, "tls.disabled", {{"listen", o.listen}});
+
+  r.workers = std::make_unique<ThreadPool>(o.worker_threads);
+  r.ingest = std::make_unique<ingest::IngestService>(
+      r.db.get(), r.authenticator.get(), r.workers.get(), &r.calls, ingest::IngestOptions());
+  r.admin =
+      std::make_unique<AdminService>(r.db.get(), r.authenticator.get(), r.workers.get(), &r.calls);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  grpc::ResourceQuota quota("telemdbd");
+  quota.Resize(static_cast<size_t>(o.memory_budget / 4));
+  builder.SetResourceQuota(quota);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<uint64_t>(o.max_request_bytes, INT32_MAX)));
+  builder.SetMaxSendMessageSize(64 << 20);
+  // Dead or stuck peers do not hold resources forever.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 30 * 60'000);
+  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &r.port);
+  builder.RegisterService(r.ingest.get());
+  builder.RegisterService(r.admin.get());
+  r.grpc = builder.BuildAndStart();
+  if (r.grpc == nullptr || r.port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
+  }
+  r.grpc->GetHealthCheckService()->SetServingStatus(true);
+  r.started = true;
+  if (!o.port_file.empty()) {
+    std::ofstream pf(o.port_file + ".tmp");
+    pf << r.port << "\n";
+    pf.close();
+    std::rename((o.port_file + ".tmp").c_str(), o.port_file.c_str());
+  }
+  Log(LogLevel::kInfo, "server.listening",
+      {{"listen", o.listen},
+       {"port", r.port},
+       {"data_dir", o.data_dir},
+       {"series", r.db->index().size()}});
+  return absl::OkStatus();
+}
+
+absl::Status Server::Shutdown() {
+  Rep& r = *rep_;
+  if (r.stopped) return absl::OkStatus();
+  r.stopped = true;
+  if (r.grpc) {
+    r.grpc->GetHealthCheckService()->SetServingStatus(false);
+    Log(LogLevel::kInfo, "server.stopping", {});
+    // Refuse new calls and let the running ones finish (at most 10 s), then close every
+    // connection (gRPC alone would also wait for idle client connections).
+    if (!r.calls.Drain(absl::Seconds(10))) {
+      Log(LogLevel::kWarning, "server.drain_timeout", {});
+    }
+    r.grpc->Shutdown(std::chrono::system_clock::now());
+  }
+  r.workers.reset();  // drains queued writes
+  absl::Status s;
+  if (r.db) s = r.db->Close();
+  r.grpc.reset();
+  Log(s.ok() ? LogLevel::kInfo : LogLevel::kError, "server.stopped", {{"status", s.ToString()}});
+  return s;
+}
+
+}  // namespace telemdb::server

@@ -1,0 +1,49 @@
+// Settings of telemdbd. Every flag has a documented default (docs/server.md).
+#ifndef TELEMDB_SERVER_SERVER_OPTIONS_H_
+#define TELEMDB_SERVER_SERVER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "storage/options.h"
+
+namespace telemdb::server {
+
+struct ServerOptions {
+  // --data-dir. Default: ./telemdb-data
+  std::string data_dir = "./telemdb-data";
+  // --listen host:port. Default: 127.0.0.1:7700. Port 0 picks a free port (see port_file).
+  std::string listen = "127.0.0.1:7700";
+  // --port-file: after listening, write the bound port here. Default: none.
+  std::string port_file;
+  // --auth token|none. `none` is accepted only on loopback listeners. Default: token.
+  std::string auth = "token";
+  // --memory-budget bytes: head (50%), RocksDB memtables (12.5%) and block cache (12.5%),
+  // and gRPC's resource quota (25%). Default: 1 GiB.
+  uint64_t memory_budget = 1ull << 30;
+  // --max-request-bytes: largest accepted request message. Default: 64 MiB.
+  uint64_t max_request_bytes = 64ull << 20;
+  // --worker-threads: threads that run blocking writes and admin work. Default: 32.
+  int worker_threads = 32;
+  // --query-threads (query service). Default: 8.
+  int query_threads = 8;
+  // Storage settings from flags (--ack-mode, --retention, limits, ...).
+  storage::Options storage;
+};
+
+// Parses argv (and a --config TOML file; flags win). Returns the options, or an error
+// explaining the bad flag; `exit_code` is set for --help/--version (print and exit 0).
+struct ParsedFlags {
+  ServerOptions options;
+  bool exit_now = false;
+  int exit_code = 0;
+};
+ParsedFlags ParseServerFlags(int argc, char** argv);
+
+// True when `listen` (host:port) binds only loopback addresses.
+bool IsLoopbackListen(const std::string& listen);
+
+}  // namespace telemdb::server
+
+#endif  // TELEMDB_SERVER_SERVER_OPTIONS_H_
