@@ -126,7 +126,8 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
     std::sort(g.tags.begin(), g.tags.end(),
               [](const Tag& a, const Tag& b) { return a.first < b.first; });
     for (size_t t = 0; t < g.tags.size(); t++) {
-      const auto& [k, v] = g.tags[t];
+      const std::string& k = g.tags[t].first;
+      const std::string& v = g.tags[t].second;
       if (std::string why = CheckName([&k] { return absl::StrCat("tag key \"", k, "\""); }, k,
                                           lim.max_name_bytes);
           !why.empty()) {

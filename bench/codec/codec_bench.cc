@@ -171,8 +171,7 @@ void RunNab(const Flags& flags) {
 }
 
 void RunFleet(const Flags& flags) {
-  constexpr size_t kPoints = 8640;  // one day at 10 s
-  const std::vector<FleetSeries> fleet = GenerateFleet(flags.vehicles, kPoints, 42);
+  const std::vector<FleetSeries> fleet = GenerateFleet(flags.vehicles, /*hours=*/24, /*seed=*/1);
   std::map<std::string, std::vector<Columns>> by_field;
   std::vector<Columns> all_chunks;
   for (const FleetSeries& s : fleet) {
@@ -181,8 +180,8 @@ void RunFleet(const Flags& flags) {
       all_chunks.push_back(std::move(c));
     }
   }
-  std::printf("Fleet: %zu vehicles x 6 series x %zu points at 10 s, chunks of %u\n", flags.vehicles,
-              kPoints, kTargetChunkPoints);
+  std::printf("Fleet (bench/fleet generator): %zu trucks x 24 h at 10 s, %zu series, chunks of %u\n",
+              flags.vehicles, fleet.size(), kTargetChunkPoints);
   std::printf("%-10s %10s %9s %9s %9s  %-16s %8s %8s\n", "field", "points", "ours", "gorilla",
               "zstd-3", "codecs", "enc Mv/s", "dec Mv/s");
   const int runs = std::max(1, flags.runs / 2);

@@ -1,9 +1,8 @@
-// A synthetic fleet-like dataset generated in memory for codec_bench: per vehicle, six series
-// sampled every 10 s — latitude and longitude (5-decimal bounded random walks), velocity
-// (whole km/h, random walk in 0..120), heading (whole degrees 0..359), fuel (1 decimal,
-// draining, refuelled when low) as floats, and status (int 0..5, changing rarely).
-// Values are printed with their decimals and parsed back, as a sensor gateway would.
-// Deterministic for a seed. Thread safety: pure functions.
+// The fleet workload (bench/fleet) as per-series columns for codec_bench: every line the
+// generator writes for `trucks` trucks over `hours` hours is parsed with the line-protocol
+// parser, and each (measurement, tags, field) becomes one series, sorted by time with one
+// point per timestamp (the later write wins), as the storage engine would store it.
+// Thread safety: pure function.
 #ifndef TELEMDB_BENCH_CODEC_FLEET_DATA_H_
 #define TELEMDB_BENCH_CODEC_FLEET_DATA_H_
 
@@ -17,12 +16,11 @@
 namespace telemdb::bench {
 
 struct FleetSeries {
-  std::string field;  // lat, lon, velocity, heading, fuel, status
+  std::string field;  // "readings.latitude", "diagnostics.status", ...
   storage::codec::Columns cols;
 };
 
-// `vehicles` x 6 series of `points` each.
-std::vector<FleetSeries> GenerateFleet(size_t vehicles, size_t points, uint64_t seed);
+std::vector<FleetSeries> GenerateFleet(size_t trucks, size_t hours, uint64_t seed);
 
 }  // namespace telemdb::bench
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, starts telemdbd on 127.0.0.1:7700 with its data in
+# ./telemdb-data, loads a demo fleet (200 trucks, one day, every 10 s) and shows a query.
+# The server stays in the foreground; Ctrl-C stops it cleanly.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/bootstrap.sh
+./scripts/build.sh >/dev/null
+BUILD_DIR=${BUILD_DIR:-build}
+BIN="$BUILD_DIR"
+DATA=${TELEMDB_DATA_DIR:-./telemdb-data}
+LISTEN=${TELEMDB_LISTEN:-127.0.0.1:7700}
+DEMO="$BUILD_DIR/demo/fleet.lp"
+
+if [ ! -f "$DEMO" ]; then
+  mkdir -p "$BUILD_DIR/demo"
+  echo "== generating the demo fleet: 200 trucks x 24 h, a reading every 10 s"
+  "$BIN/bench/fleet/telemdb-fleetgen" --scale 200 --hours 24 -o "$DEMO"
+fi
+
+echo "== starting telemdbd on $LISTEN (data: $DATA)"
+"$BIN/server/telemdbd" --data-dir "$DATA" --listen "$LISTEN" &
+SERVER=$!
+trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER' INT TERM
+for _ in $(seq 1 300); do
+  [ -f "$DATA/admin.token" ] && break
+  kill -0 $SERVER 2>/dev/null || { echo "telemdbd failed to start" >&2; exit 1; }
+  sleep 0.1
+done
+TOKEN_FILE="$DATA/admin.token"
+export TELEMDB_TOKEN_FILE="$TOKEN_FILE"
+
+CLI="$BIN/cli/telemdb"
+if [ -x "$CLI" ] && [ "$("$CLI" --addr "$LISTEN" --token-file "$TOKEN_FILE" measurements 2>/dev/null | wc -l)" -gt 0 ]; then
+  echo "== the demo fleet is already loaded"
+else
+  echo "== loading the demo fleet (SYNC acks)"
+  "$BIN/bench/tool/telemdb-bench" ingest "$DEMO" --addr "$LISTEN" --token-file "$TOKEN_FILE"
+fi
+
+if [ -x "$CLI" ]; then
+  Q="SELECT mean(velocity) FROM readings WHERE fleet = 'East' GROUP BY time(1h) LIMIT 6"
+  echo "== telemdb query \"$Q\""
+  "$CLI" --addr "$LISTEN" --token-file "$TOKEN_FILE" query "$Q" || true
+  cat <<TXT
+
+telemdbd is running (pid $SERVER). Try:
+  $CLI --token-file $TOKEN_FILE shell
+  $CLI --token-file $TOKEN_FILE query "SELECT last(latitude) FROM readings GROUP BY name LIMIT 5"
+  $CLI --token-file $TOKEN_FILE admin stats
+Ctrl-C stops the server.
+TXT
+fi
+wait $SERVER
