@@ -132,6 +132,13 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
   app.add_option("--worker-threads", o.worker_threads, "threads for blocking writes")
       ->capture_default_str();
   app.add_option("--query-threads", o.query_threads, "threads for queries")->capture_default_str();
+  std::string query_timeout = "60s";
+  app.add_option("--query-timeout", query_timeout, "deadline of a query whose client sets none")
+      ->capture_default_str();
+  app.add_option("--query-max-series", o.query_max_series, "series one query may select")
+      ->capture_default_str();
+  app.add_option("--query-max-points", o.query_max_points, "points one query may read")
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
       ->capture_default_str();
@@ -145,6 +152,10 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
     o.storage.partition = absl::Nanoseconds(DurationFlag(partition, "--partition"));
     if (o.storage.partition <= absl::ZeroDuration()) {
       throw CLI::ValidationError("--partition", "must be positive");
+    }
+    o.query_timeout = absl::Nanoseconds(DurationFlag(query_timeout, "--query-timeout"));
+    if (o.query_timeout <= absl::ZeroDuration()) {
+      throw CLI::ValidationError("--query-timeout", "must be positive");
     }
     o.memory_budget = BytesFlag(memory_budget, "--memory-budget");
     o.max_request_bytes = BytesFlag(max_request_bytes, "--max-request-bytes");

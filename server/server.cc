@@ -12,6 +12,8 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 #include "ingest/ingest_service.h"
+#include "query/engine/storage_querier.h"
+#include "query/service/query_service.h"
 #include "server/admin_service.h"
 #include "server/auth/authenticator.h"
 #include "server/auth/token_store.h"
@@ -32,6 +34,9 @@ struct Server::Rep {
   std::unique_ptr<ThreadPool> workers;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<AdminService> admin;
+  std::unique_ptr<query::StorageQuerier> querier;
+  std::unique_ptr<ThreadPool> query_workers;
+  std::unique_ptr<query::QueryService> query;
   std::unique_ptr<grpc::Server> grpc;
   int port = 0;
   bool started = false;
@@ -107,6 +112,15 @@ absl::Status Server::Start() {
   r.admin =
       std::make_unique<AdminService>(r.db.get(), r.authenticator.get(), r.workers.get(), &r.calls);
 
+  r.querier = std::make_unique<query::StorageQuerier>(r.db.get());
+  r.query_workers = std::make_unique<ThreadPool>(o.query_threads);
+  query::QueryServiceOptions qo;
+  qo.default_timeout = o.query_timeout;
+  qo.exec.max_series = o.query_max_series;
+  qo.exec.max_points_scanned = o.query_max_points;
+  r.query = std::make_unique<query::QueryService>(r.querier.get(), r.authenticator.get(),
+                                                  r.query_workers.get(), &r.calls, qo);
+
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -124,6 +138,7 @@ absl::Status Server::Start() {
   builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &r.port);
   builder.RegisterService(r.ingest.get());
   builder.RegisterService(r.admin.get());
+  builder.RegisterService(r.query.get());
   r.grpc = builder.BuildAndStart();
   if (r.grpc == nullptr || r.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
@@ -159,6 +174,7 @@ absl::Status Server::Shutdown() {
     r.grpc->Shutdown(std::chrono::system_clock::now());
   }
   r.workers.reset();  // drains queued writes
+  r.query_workers.reset();
   absl::Status s;
   if (r.db) s = r.db->Close();
   r.grpc.reset();

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "storage/options.h"
 
 namespace telemdb::server {
@@ -28,6 +29,12 @@ struct ServerOptions {
   int worker_threads = 32;
   // --query-threads (query service). Default: 8.
   int query_threads = 8;
+  // --query-timeout: deadline of a query whose client sets none. Default: 60 s.
+  absl::Duration query_timeout = absl::Seconds(60);
+  // --query-max-series: series one query may select. Default: 100,000.
+  uint64_t query_max_series = 100'000;
+  // --query-max-points: points one query may read. Default: 2,000,000,000.
+  uint64_t query_max_points = 2'000'000'000;
   // Storage settings from flags (--ack-mode, --retention, limits, ...).
   storage::Options storage;
 };

@@ -389,7 +389,15 @@ std::vector<std::pair<std::string, ValueType>> SeriesIndex::Fields(
   auto mit = by_field_.find(mid->second);
   if (mit == by_field_.end()) return out;
   for (const auto& [fid, list] : mit->second) {
-    if (!list.empty()) out.emplace_back(names_[fid], entries_[list.front()].type);
+    // Series of one field may differ in type (one device sends ints, another floats).
+    bool seen[5] = {false, false, false, false, false};
+    for (SeriesId id : list) {
+      ValueType t = entries_[id].type;
+      if (!seen[static_cast<int>(t)]) {
+        seen[static_cast<int>(t)] = true;
+        out.emplace_back(names_[fid], t);
+      }
+    }
   }
   std::sort(out.begin(), out.end());
   return out;

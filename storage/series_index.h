@@ -95,7 +95,8 @@ class SeriesIndex {
   std::optional<ValueType> TypeOf(SeriesId id) const;
 
   std::vector<std::string> Measurements() const;
-  // (field, type) pairs of a measurement, sorted by field.
+  // (field, type) pairs of a measurement, sorted; a field whose series differ in type
+  // appears once per type.
   std::vector<std::pair<std::string, ValueType>> Fields(std::string_view measurement) const;
   // Tag keys used by a measurement's series (every measurement when empty), sorted.
   std::vector<std::string> TagKeys(std::string_view measurement) const;

@@ -118,15 +118,15 @@ struct Condition {
 // ---- Statements --------------------------------------------------------------------------
 
 enum class FillMode : uint8_t {
-  kNull = 0,      // empty buckets yield null (the default without FILL)
-  kNone = 1,      // empty buckets are omitted
+  kNull = 0,      // empty buckets yield null
+  kNone = 1,      // empty buckets are omitted (the default without FILL)
   kPrevious = 2,  // repeat the previous bucket's value
   kLinear = 3,    // interpolate between neighbouring buckets
   kValue = 4,     // use Fill::value
 };
 
 struct Fill {
-  FillMode mode = FillMode::kNull;
+  FillMode mode = FillMode::kNone;
   double value = 0;  // kValue only
 
   bool operator==(const Fill&) const = default;
@@ -143,7 +143,7 @@ struct TimeGrouping {
 // SELECT items FROM measurement [WHERE ...] [GROUP BY ...] [FILL(...)] [ORDER BY time ...]
 // [LIMIT n] [SLIMIT n]. Invariants checked by the parser: items are all aggregated or all raw;
 // raw items have no group_by_time; a transform over an aggregate has group_by_time; fill is
-// kNull unless group_by_time is set.
+// kNone unless group_by_time is set.
 struct SelectStatement {
   std::vector<SelectItem> items;  // at least one
   std::string measurement;

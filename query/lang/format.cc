@@ -115,10 +115,10 @@ std::string FormatSelect(const SelectStatement& s) {
     }
   }
   switch (s.fill.mode) {
-    case FillMode::kNull:
+    case FillMode::kNone:  // the default
       break;
-    case FillMode::kNone:
-      out += " FILL(none)";
+    case FillMode::kNull:
+      out += " FILL(null)";
       break;
     case FillMode::kPrevious:
       out += " FILL(previous)";

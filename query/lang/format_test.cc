@@ -19,7 +19,7 @@ std::string Canonical(std::string_view query) {
 TEST(FormatTest, CanonicalSelect) {
   EXPECT_EQ(Canonical("select avg(v) as \"m\" from m where a='x' group by time(60m, 0s) ,dev "
                       "fill(NULL) order by time asc;"),
-            "SELECT mean(v) AS m FROM m WHERE a = 'x' GROUP BY time(1h), dev");
+            "SELECT mean(v) AS m FROM m WHERE a = 'x' GROUP BY time(1h), dev FILL(null)");
   EXPECT_EQ(Canonical("SELECT derivative(mean(v), 1s), derivative(max(v), 60s), integral(v, 1000ms)"
                       " FROM m GROUP BY time(90s, -30s) FILL(-1) ORDER BY time DESC LIMIT 5 "
                       "SLIMIT 1"),

@@ -201,7 +201,7 @@ TEST(ParseSelectTest, Fill) {
                          std::string(clause))
         .fill;
   };
-  EXPECT_EQ(fill(""), (Fill{FillMode::kNull, 0}));
+  EXPECT_EQ(fill(""), (Fill{FillMode::kNone, 0}));
   EXPECT_EQ(fill("FILL(null)"), (Fill{FillMode::kNull, 0}));
   EXPECT_EQ(fill("FILL(none)"), (Fill{FillMode::kNone, 0}));
   EXPECT_EQ(fill("FILL(previous)"), (Fill{FillMode::kPrevious, 0}));

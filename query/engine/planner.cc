@@ -1,0 +1,298 @@
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "query/engine/aggregator.h"
+#include "query/engine/plan.h"
+#include "query/engine/transform.h"
+#include "query/lang/functions.h"
+#include "util/absl_compat.h"
+#include "util/status_macros.h"
+
+namespace telemdb::query {
+namespace {
+
+using lang::FillMode;
+using lang::Function;
+
+std::string ItemText(const lang::SelectItem& item) {
+  std::string inner = item.field;
+  if (item.aggregate) {
+    inner = absl::StrCat(Sv(lang::GetFunctionInfo(item.aggregate->function).name), "(", inner, ")");
+  }
+  if (item.transform) {
+    inner = absl::StrCat(Sv(lang::GetFunctionInfo(item.transform->function).name), "(", inner, ")");
+  }
+  return inner;
+}
+
+std::string BaseName(const lang::SelectItem& item) {
+  if (!item.alias.empty()) return item.alias;
+  if (item.transform) return std::string(lang::GetFunctionInfo(item.transform->function).name);
+  if (item.aggregate) return std::string(lang::GetFunctionInfo(item.aggregate->function).name);
+  return item.field;
+}
+
+bool IsNumeric(ValueType t) { return t == ValueType::kFloat || t == ValueType::kInt; }
+
+}  // namespace
+
+void CollectKeys(const std::optional<lang::Condition>& where, std::vector<std::string>* keys) {
+  if (!where) return;
+  if (where->kind == lang::Condition::Kind::kComparison) keys->push_back(where->comparison.key);
+  for (const lang::Condition& c : where->operands) CollectKeys(c, keys);
+}
+
+absl::StatusOr<MeasurementSchema> LoadSchema(Querier& querier, const std::string& measurement,
+                                             const std::vector<std::string>& keys) {
+  MeasurementSchema schema;
+  schema.measurement = measurement;
+  for (const std::string& k : keys) {
+    if (!querier.TagValues(k, measurement, 1).empty()) schema.tag_keys.push_back(k);
+  }
+  std::sort(schema.tag_keys.begin(), schema.tag_keys.end());
+  schema.tag_keys.erase(std::unique(schema.tag_keys.begin(), schema.tag_keys.end()),
+                        schema.tag_keys.end());
+  std::map<std::string, std::set<ValueType>> types;
+  for (const auto& [name, type] : querier.Fields(measurement)) types[name].insert(type);
+  for (const auto& [name, set] : types) {
+    if (set.size() == 1) {
+      schema.fields[name] = *set.begin();
+    } else if (set.size() == 2 && set.count(ValueType::kInt) && set.count(ValueType::kFloat)) {
+      schema.fields[name] = ValueType::kFloat;  // ints are widened to float
+    } else {
+      std::string list;
+      for (ValueType t : set) absl::StrAppend(&list, list.empty() ? "" : " and ", ValueTypeName(t));
+      schema.fields[name] = *set.begin();
+      schema.conflicts[name] = absl::StrCat("field ", name, " of measurement ", measurement,
+                                            " has conflicting types ", list);
+    }
+  }
+  return schema;
+}
+
+namespace {
+
+// Plans against `schema`. Sets *retry (and widens the field's type in `schema`) when a
+// selected series of an int field turns out to be float: Querier::Fields may report only one
+// type per field.
+absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& querier,
+                                    const ExecOptions& options, MeasurementSchema* schema_ptr,
+                                    QueryStats* stats, bool* retry) {
+  MeasurementSchema& schema = *schema_ptr;
+  SelectPlan plan;
+  plan.measurement = stmt.measurement;
+  ASSIGN_OR_RETURN(lang::SplitWhere split, lang::SplitTimeRange(stmt.where));
+  plan.range = split.range;
+  plan.known_measurement = !schema.fields.empty();
+  plan.aggregated = !stmt.items.empty() && stmt.items[0].aggregated();
+  plan.group_by_time = stmt.group_by_time;
+  plan.group_by_tags = stmt.group_by_tags;
+  plan.fill = stmt.fill.mode;
+  plan.fill_value = stmt.fill.value;
+  plan.descending = stmt.descending;
+  plan.limit = stmt.limit.value_or(0);
+  plan.slimit = stmt.slimit.value_or(0);
+
+  for (const std::string& key : plan.group_by_tags) {
+    const bool is_tag = std::binary_search(schema.tag_keys.begin(), schema.tag_keys.end(), key);
+    if (!is_tag && schema.fields.count(key)) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot GROUP BY ", key, ": it is a field of ",
+                                                     stmt.measurement, ", not a tag"));
+    }
+  }
+
+  // ---- The select list --------------------------------------------------------------------
+  std::map<std::string, int> field_index;
+  auto field_slot = [&](const std::string& name, ValueType type) {
+    auto [it, inserted] = field_index.emplace(name, static_cast<int>(plan.fields.size()));
+    if (inserted) plan.fields.push_back(PlannedField{name, type});
+    return it->second;
+  };
+  std::vector<lang::SelectItem> items;
+  for (const lang::SelectItem& item : stmt.items) {
+    if (!item.wildcard) {
+      items.push_back(item);
+      continue;
+    }
+    for (const auto& [name, type] : schema.fields) {
+      lang::SelectItem raw;
+      raw.field = name;
+      items.push_back(raw);
+    }
+  }
+  const bool integral_fill =
+      plan.fill != FillMode::kValue || std::floor(plan.fill_value) == plan.fill_value;
+  std::map<std::string, int> name_uses;
+  for (const lang::SelectItem& item : items) {
+    ValueType ftype = ValueType::kFloat;
+    if (plan.known_measurement) {
+      auto f = schema.fields.find(item.field);
+      if (f == schema.fields.end()) {
+        const bool is_tag = !querier.TagValues(item.field, stmt.measurement, 1).empty();
+        return absl::InvalidArgumentError(absl::StrCat(
+            "measurement ", stmt.measurement, " has no field ", item.field,
+            is_tag ? absl::StrCat(" (", item.field, " is a tag: GROUP BY ", item.field, ")")
+                   : std::string()));
+      }
+      if (auto c = schema.conflicts.find(item.field); c != schema.conflicts.end()) {
+        return absl::InvalidArgumentError(c->second);
+      }
+      ftype = f->second;
+    }  // an unknown measurement has no rows: its columns are typed as floats
+    PlannedItem p;
+    p.field = field_slot(item.field, ftype);
+    p.aggregate = item.aggregate;
+    p.transform = item.transform;
+    p.value_type = ftype;
+    if (item.aggregate) {
+      if (plan.known_measurement) {
+        RETURN_IF_ERROR(Aggregator::Make(*item.aggregate, ftype, item.field).status());
+      }
+      p.value_type = Aggregator::OutputType(item.aggregate->function, ftype);
+      if (item.aggregate->function == Function::kDistinct) {
+        if (items.size() > 1 || item.transform) {
+          return absl::InvalidArgumentError(
+              "distinct() cannot be combined with other select items or transforms");
+        }
+        plan.distinct = true;
+      }
+      if (plan.group_by_time && p.value_type == ValueType::kInt && !plan.distinct &&
+          (plan.fill == FillMode::kLinear || !integral_fill)) {
+        p.value_type = ValueType::kFloat;  // interpolated or fractional fill values
+      }
+    }
+    p.type = p.value_type;
+    if (item.transform) {
+      if (!IsNumeric(p.value_type)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            ItemText(item), ": ", Sv(lang::GetFunctionInfo(item.transform->function).name),
+            " needs numbers, but its input is ", ValueTypeName(p.value_type)));
+      }
+      p.type = Transform::OutputType(item.transform->function, p.value_type);
+    }
+    std::string base = BaseName(item);
+    int uses = name_uses[base]++;
+    p.name = uses == 0 ? base : absl::StrCat(base, "_", uses);
+    plan.items.push_back(std::move(p));
+  }
+  const size_t select_fields = plan.fields.size();
+
+  plan.schema.group_by = plan.group_by_tags;
+  plan.schema.has_time = true;
+  for (const PlannedItem& p : plan.items) {
+    plan.schema.columns.push_back(p.name);
+    plan.schema.types.push_back(p.type);
+  }
+  if (!plan.known_measurement || plan.range.empty()) return plan;
+
+  // ---- WHERE ------------------------------------------------------------------------------
+  if (split.rest) {
+    ASSIGN_OR_RETURN(Predicate pred, Predicate::Build(*split.rest, schema, &field_index));
+    for (const auto& [name, index] : field_index) {
+      if (index < static_cast<int>(plan.fields.size())) continue;
+      if (auto c = schema.conflicts.find(name); c != schema.conflicts.end()) {
+        return absl::InvalidArgumentError(c->second);
+      }
+      plan.fields.resize(index + 1);
+      plan.fields[index] = PlannedField{name, schema.fields[name]};
+    }
+    plan.predicate = std::move(pred);
+  }
+  const bool field_filter = plan.predicate && plan.predicate->has_field_leaves();
+
+  plan.last_cache =
+      options.use_last_cache && plan.aggregated && !plan.group_by_time && !field_filter;
+  for (const PlannedItem& p : plan.items) {
+    if (!p.aggregate || p.aggregate->function != Function::kLast || p.transform) {
+      plan.last_cache = false;
+    }
+  }
+
+  // ---- Series -----------------------------------------------------------------------------
+  storage::SeriesSelector sel;
+  sel.measurement = plan.measurement;
+  for (const PlannedField& f : plan.fields) sel.fields.push_back(f.name);
+  if (plan.predicate) sel.matchers = plan.predicate->IndexMatchers();
+  ASSIGN_OR_RETURN(std::vector<SeriesId> ids, querier.Select(sel));
+  std::map<storage::TagSet, Entity> entities;
+  uint64_t selected = 0;
+  for (SeriesId id : ids) {
+    auto meta = querier.Describe(id);
+    if (!meta.ok()) {
+      if (meta.status().code() == absl::StatusCode::kNotFound) continue;  // deleted meanwhile
+      return meta.status();
+    }
+    auto fi = field_index.find(meta->key.field);
+    if (fi == field_index.end()) continue;
+    const ValueType planned = plan.fields[fi->second].type;
+    if (meta->type != planned) {
+      if (planned == ValueType::kInt && meta->type == ValueType::kFloat) {
+        schema.fields[meta->key.field] = ValueType::kFloat;  // widen and plan again
+        *retry = true;
+        continue;
+      }
+      if (!(planned == ValueType::kFloat && meta->type == ValueType::kInt)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "field ", meta->key.field, " of measurement ", stmt.measurement,
+            " has conflicting types ", ValueTypeName(planned), " and ", ValueTypeName(meta->type)));
+      }
+    }
+    Predicate::Tri tri =
+        plan.predicate ? plan.predicate->EvalTags(meta->key.tags) : Predicate::Tri::kTrue;
+    if (tri == Predicate::Tri::kFalse) continue;
+    Entity& e = entities[meta->key.tags];
+    if (e.series.empty()) {
+      e.tags = meta->key.tags;
+      e.series.assign(plan.fields.size(), storage::kInvalidSeriesId);
+      e.stored.assign(plan.fields.size(), ValueType::kFloat);
+      e.filter = tri == Predicate::Tri::kUnknown;
+    }
+    e.series[fi->second] = id;
+    e.stored[fi->second] = meta->type;
+    if (++selected > options.max_series) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("query selects more than ", options.max_series,
+                       " series (limit max_series); narrow the WHERE clause"));
+    }
+  }
+  std::map<std::vector<std::string>, Group> groups;
+  for (auto& [tags, e] : entities) {
+    bool has_select_field = false;
+    for (size_t f = 0; f < select_fields; f++) {
+      has_select_field |= e.series[f] != storage::kInvalidSeriesId;
+    }
+    if (!has_select_field) continue;
+    for (SeriesId id : e.series) stats->series_matched += id != storage::kInvalidSeriesId;
+    std::vector<std::string> key;
+    for (const std::string& k : plan.group_by_tags) key.push_back(TagValue(tags, k));
+    Group& g = groups[key];
+    g.values = key;
+    g.entities.push_back(std::move(e));
+  }
+  for (auto& [key, g] : groups) plan.groups.push_back(std::move(g));
+  return plan;
+}
+
+}  // namespace
+
+absl::StatusOr<SelectPlan> PlanSelect(const lang::SelectStatement& stmt, Querier& querier,
+                                      const ExecOptions& options, QueryStats* stats) {
+  std::vector<std::string> keys = stmt.group_by_tags;
+  ASSIGN_OR_RETURN(lang::SplitWhere split, lang::SplitTimeRange(stmt.where));
+  CollectKeys(split.rest, &keys);
+  ASSIGN_OR_RETURN(MeasurementSchema schema, LoadSchema(querier, stmt.measurement, keys));
+  while (true) {  // each retry widens one more field from int to float: it ends
+    bool retry = false;
+    QueryStats local;
+    ASSIGN_OR_RETURN(SelectPlan plan, PlanOnce(stmt, querier, options, &schema, &local, &retry));
+    if (retry) continue;
+    stats->series_matched += local.series_matched;
+    return plan;
+  }
+}
+
+}  // namespace telemdb::query

@@ -1,0 +1,62 @@
+// A reference evaluator of SELECT for tests: plain loops over the test Model (every point
+// written, kept independently of the database), implementing docs/query.md#semantics
+// directly: no chunks, no pre-aggregates, no streaming. The engine must agree with it.
+// Only valid queries are supported (errors are tested separately).
+#ifndef TELEMDB_QUERY_ENGINE_REFERENCE_EVAL_H_
+#define TELEMDB_QUERY_ENGINE_REFERENCE_EVAL_H_
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "query/engine/engine_test_util.h"
+#include "query/lang/ast.h"
+
+namespace telemdb::query::testing {
+
+struct RefGroup {
+  std::vector<std::string> values;
+  std::vector<int64_t> time;
+  std::vector<std::vector<std::optional<storage::Value>>> cols;  // [column][row]
+};
+
+struct RefResult {
+  std::vector<std::string> columns;
+  std::vector<RefGroup> groups;
+};
+
+// Building blocks (reference_functions.cc).
+namespace ref {
+struct Pt {
+  int64_t ts;
+  storage::Value v;
+};
+std::string Tag(const storage::TagSet& tags, const std::string& key);  // "" when absent
+double Num(const storage::Value& v);
+// Whether a row (field -> value at one timestamp) of a series with `tags` passes `c`.
+bool Eval(const lang::Condition& c, const storage::TagSet& tags,
+          const std::map<std::string, storage::Value>& row, const std::set<std::string>& tag_keys);
+// The aggregate of a bucket's points, given series by series (each ascending). Sets
+// *pt_time to the chosen point's time for first/last.
+std::optional<storage::Value> Aggregate(const lang::Call& call, storage::ValueType field_type,
+                                        const std::vector<std::vector<Pt>>& per_series,
+                                        int64_t* pt_time);
+// Whether the aggregate is undefined (null) for these points: stddev of one point, ...
+bool IsUndefined(const lang::Call& call, const std::vector<std::vector<Pt>>& per_series);
+std::vector<std::optional<storage::Value>> ApplyTransform(
+    const lang::Call& call, storage::ValueType in, const std::vector<int64_t>& t,
+    const std::vector<std::optional<storage::Value>>& v);
+}  // namespace ref
+
+RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt);
+
+// Compares an engine result with the reference; returns "" when they agree, else the first
+// difference. Floats agree within a relative 1e-12 (plus 1e-9 absolute for differences of
+// nearly equal values).
+std::string Compare(const CollectingSink& got, const RefResult& want);
+
+}  // namespace telemdb::query::testing
+
+#endif  // TELEMDB_QUERY_ENGINE_REFERENCE_EVAL_H_
