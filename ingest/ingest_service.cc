@@ -98,7 +98,7 @@ class IngestService::StreamReactor
   }
 
   void OnReadDone(bool ok) override {
-    absl::MutexLock l(&mu_);
+    Locked l(this);
     if (!ok || service_->calls_->draining()) {
       // Client half-closed, or the server drains: finish once in-flight requests are done.
       reads_done_ = true;
@@ -117,7 +117,7 @@ class IngestService::StreamReactor
   }
 
   void OnWriteDone(bool ok) override {
-    absl::MutexLock l(&mu_);
+    Locked l(this);
     outgoing_.pop_front();
     writing_ = false;
     if (!ok) broken_ = true;  // the client went away; drop further responses
@@ -126,7 +126,7 @@ class IngestService::StreamReactor
   }
 
   void OnCancel() override {
-    absl::MutexLock l(&mu_);
+    Locked l(this);
     broken_ = true;
     reads_done_ = true;
     MaybeFinishLocked();
@@ -155,7 +155,7 @@ class IngestService::StreamReactor
       resp.set_points_accepted(0);
       rpc::ToProtoStatus(s, resp.mutable_error());
     }
-    absl::MutexLock l(&mu_);
+    Locked l(this);
     in_flight_--;
     if (!broken_) {
       outgoing_.push_back(std::move(resp));
@@ -192,12 +192,31 @@ class IngestService::StreamReactor
     StartWrite(&outgoing_.front());
   }
 
+  // Decides to finish; the Locked guard calls Finish() after releasing mu_, because gRPC may
+  // run OnDone() (delete this) as soon as Finish() is called.
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || !reads_done_ || in_flight_ > 0 || writing_) return;
     if (!broken_ && !outgoing_.empty()) return;
     finished_ = true;
-    Finish(grpc::Status::OK);
+    finish_now_ = true;
   }
+
+  class Locked {
+   public:
+    explicit Locked(StreamReactor* r) ABSL_EXCLUSIVE_LOCK_FUNCTION(r->mu_) : r_(r) {
+      r_->mu_.Lock();
+    }
+    ~Locked() ABSL_UNLOCK_FUNCTION() {
+      const bool finish = r_->finish_now_;
+      r_->finish_now_ = false;
+      StreamReactor* r = r_;
+      r->mu_.Unlock();
+      if (finish) r->Finish(grpc::Status::OK);  // may delete *r
+    }
+
+   private:
+    StreamReactor* r_;
+  };
 
   IngestService* service_;
   grpc::CallbackServerContext* ctx_;
@@ -212,6 +231,7 @@ class IngestService::StreamReactor
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_now_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 grpc::ServerBidiReactor<v1::WriteRequest, v1::WriteResponse>* IngestService::WriteStream(

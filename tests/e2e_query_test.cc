@@ -78,6 +78,7 @@ class E2eQueryTest : public ::testing::Test {
     while (reader->Read(&msg)) {
       if (msg.has_header()) r.header = msg.header();
       if (msg.has_frame()) r.frames.push_back(msg.frame());
+      for (const auto& f : msg.frames().frames()) r.frames.push_back(f);
       if (msg.has_stats()) r.stats = msg.stats();
     }
     r.status = reader->Finish();

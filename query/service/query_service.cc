@@ -181,7 +181,7 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
   }
 
   void OnWriteDone(bool ok) override {
-    absl::MutexLock l(&mu_);
+    Locked l(this);
     queue_.pop_front();
     writing_ = false;
     if (!ok) {
@@ -193,7 +193,7 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
   }
 
   void OnCancel() override {
-    absl::MutexLock l(&mu_);
+    Locked l(this);
     cancelled_ = true;
     qctx_.Cancel();
     MaybeFinishLocked();
@@ -221,22 +221,40 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
       return r_->Enqueue(std::move(msg));
     }
     absl::Status Write(ResultFrame&& frame) override {
-      v1::QueryResponse msg;
-      auto* f = msg.mutable_frame();
+      // Frames travel in batches: a group-per-device result (the last value of every truck)
+      // is many tiny frames, and one message per frame would cost a round of gRPC
+      // bookkeeping each.
+      auto* f = pending_.mutable_frames()->add_frames();
       f->set_group(frame.group);
       for (auto& v : frame.group_values) f->add_group_values(std::move(v));
       f->mutable_time()->Add(frame.time.begin(), frame.time.end());
+      pending_rows_ += frame.time.size();
       for (auto& c : frame.columns) ToProtoColumn(std::move(c), f->add_columns());
       f->set_group_end(frame.group_end);
-      return r_->Enqueue(std::move(msg));
+      if (pending_.frames().frames_size() >= kMaxBatchFrames || pending_rows_ >= kMaxBatchRows) {
+        return Flush();
+      }
+      return absl::OkStatus();
+    }
+    // Sends the pending batch, if any.
+    absl::Status Flush() {
+      if (!pending_.has_frames()) return absl::OkStatus();
+      pending_rows_ = 0;
+      absl::Status s = r_->Enqueue(std::move(pending_));
+      pending_.Clear();
+      return s;
     }
 
    private:
+    static constexpr int kMaxBatchFrames = 256;
+    static constexpr size_t kMaxBatchRows = 10'000;
     QueryReactor* r_;
+    v1::QueryResponse pending_;
+    size_t pending_rows_ = 0;
   };
 
   void Fail(const absl::Status& s) {
-    absl::MutexLock l(&mu_);
+    Locked l(this);
     status_ = s;
     MaybeFinishLocked();
   }
@@ -245,6 +263,7 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
     Sink sink(this);
     QueryStats stats;
     absl::Status s = Execute(stmt_, *svc_->querier_, opts_, qctx_, sink, &stats);
+    if (s.ok()) s = sink.Flush();
     if (s.ok()) {
       v1::QueryResponse msg;
       auto* st = msg.mutable_stats();
@@ -261,7 +280,7 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
       st->set_elapsed_ns(stats.elapsed_ns);
       s = Enqueue(std::move(msg));
     }
-    absl::MutexLock l(&mu_);
+    Locked l(this);
     status_ = s;
     running_ = false;
     MaybeFinishLocked();
@@ -290,12 +309,32 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
     StartWrite(&queue_.front());
   }
 
+  // Decides to finish; the Locked guard calls Finish() after releasing mu_, because gRPC may
+  // run OnDone() (delete this) as soon as Finish() is called.
   void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (finished_ || running_ || writing_) return;
     if (!cancelled_ && !queue_.empty()) return;
     finished_ = true;
-    Finish(rpc::ToGrpcStatus(status_));
+    finish_now_ = true;
   }
+
+  class Locked {
+   public:
+    explicit Locked(QueryReactor* r) ABSL_EXCLUSIVE_LOCK_FUNCTION(r->mu_) : r_(r) {
+      r_->mu_.Lock();
+    }
+    ~Locked() ABSL_UNLOCK_FUNCTION() {
+      const bool finish = r_->finish_now_;
+      r_->finish_now_ = false;
+      grpc::Status status = finish ? rpc::ToGrpcStatus(r_->status_) : grpc::Status::OK;
+      QueryReactor* r = r_;
+      r->mu_.Unlock();
+      if (finish) r->Finish(status);  // may delete *r
+    }
+
+   private:
+    QueryReactor* r_;
+  };
 
   QueryService* svc_;
   bool tracked_ = false;
@@ -309,6 +348,7 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_now_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 grpc::ServerWriteReactor<v1::QueryResponse>* QueryService::Query(grpc::CallbackServerContext* ctx,
