@@ -18,8 +18,8 @@ struct CommitLog::Pending {
 absl::StatusOr<std::unique_ptr<CommitLog>> CommitLog::Open(const CommitLogOptions& options) {
   std::unique_ptr<CommitLog> log(new CommitLog(options));
   RETURN_IF_ERROR(options.fs->CreateDir(options.dir));
-  ASSIGN_OR_RETURN(auto writer,
-                   wal::WalWriter::Create(options.fs, options.dir, options.first_segment));
+  ASSIGN_OR_RETURN(auto writer, wal::WalWriter::Create(options.fs, options.dir,
+                                                       options.first_segment, options.cipher));
   {
     absl::MutexLock l(&log->io_mu_);
     log->writer_ = std::move(writer);

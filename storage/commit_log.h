@@ -33,6 +33,9 @@ namespace telemdb::storage {
 namespace wal {
 class WalWriter;
 }
+namespace crypto {
+class RecordCipher;
+}
 
 struct CommitLogOptions {
   std::string dir;             // the WAL directory
@@ -40,6 +43,8 @@ struct CommitLogOptions {
   uint64_t first_segment = 1;  // segment number to create
   uint64_t segment_bytes = 64ull << 20;
   absl::Duration async_sync_interval = absl::Milliseconds(100);
+  // Seals every record (encryption at rest); not owned, outlives the log. Default: none.
+  crypto::RecordCipher* cipher = nullptr;
   // Called on the log thread between "WAL synced" and apply (test hook). Default: none.
   std::function<void()> after_sync_hook;
 };

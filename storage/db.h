@@ -60,6 +60,11 @@ struct Stats {
   std::vector<std::pair<std::string, uint64_t>> cf_bytes;  // per column family
   uint64_t disk_bytes = 0;                                 // everything in the data directory
   uint64_t memory_bytes = 0;  // head + index + RocksDB memtables and cache
+  // Encryption at rest: the active key id (0: off); files (RocksDB files, WAL segments) not
+  // yet under it; the last rekey: "" (none since open), "running", "done", "failed: <why>".
+  uint32_t encryption_key_id = 0;
+  uint64_t files_under_old_keys = 0;
+  std::string rekey_state;
 };
 
 class Db {
@@ -95,6 +100,14 @@ class Db {
   // Flush, then merges every partition with more than one chunk, then compacts RocksDB.
   virtual absl::Status Compact() = 0;
   virtual absl::StatusOr<Stats> GetStats() = 0;
+  // Moves all data to the active encryption key (after a restart with a new key and the old
+  // one as an older key): Compact, then re-encrypt the small files compaction does not
+  // rewrite. Runs in the background; Stats::rekey_state and files_under_old_keys report
+  // progress. Errors: FailedPrecondition when encryption is off.
+  virtual absl::Status StartRekey() = 0;
+  // The same, blocking until done. Errors: FailedPrecondition when encryption is off or a
+  // rekey is running; Internal naming files still under older keys; any Compact error.
+  virtual absl::Status Rekey() = 0;
   // A consistent copy of the database in `dir` (must not exist) that opens as a database.
   virtual absl::Status Snapshot(const std::string& dir) = 0;
 

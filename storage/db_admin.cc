@@ -149,7 +149,21 @@ absl::StatusOr<Stats> DbImpl::GetStats() {
   st.disk_bytes = DirectoryBytes(options_.dir);
   st.memory_bytes =
       head_.heap_bytes() + head_.slot_bytes() + index_.memory_bytes() + kv_->MemoryBytes();
+  st.encryption_key_id = at_rest_->active_key_id();
+  ASSIGN_OR_RETURN(crypto::KeyUsage usage, at_rest_->ScanKeyUsage());
+  st.files_under_old_keys = usage.files_under_old_keys;
+  st.rekey_state = at_rest_->rekey_state();
   return st;
+}
+
+absl::Status DbImpl::StartRekey() {
+  if (closed_) return absl::UnavailableError("database is closing");
+  return at_rest_->StartRekey([this] { return Compact(); });
+}
+
+absl::Status DbImpl::Rekey() {
+  if (closed_) return absl::UnavailableError("database is closing");
+  return at_rest_->Rekey([this] { return Compact(); });
 }
 
 absl::Status DbImpl::Snapshot(const std::string& dir) {
@@ -162,6 +176,7 @@ absl::Status DbImpl::Snapshot(const std::string& dir) {
         absl::StrCat("cannot create snapshot directory ", dir, ": ", ec.message()));
   }
   ::chmod(dir.c_str(), 0700);
+  RETURN_IF_ERROR(at_rest_->CopyKeyCheckTo(dir));
   absl::MutexLock m(&maintenance_mu_);  // no WAL segment is deleted meanwhile
   // Pause the log first: its apply step for a delete takes chunk_mu_.
   return log_->WithWritesPaused([&]() -> absl::Status {

@@ -19,6 +19,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "storage/commit_log.h"
+#include "storage/crypto/at_rest.h"
 #include "storage/db.h"
 #include "storage/dedup_window.h"
 #include "storage/head/head.h"
@@ -46,6 +47,8 @@ class DbImpl : public Db {
   absl::Status Flush() override;
   absl::Status Compact() override;
   absl::StatusOr<Stats> GetStats() override;
+  absl::Status StartRekey() override;
+  absl::Status Rekey() override;
   absl::Status Snapshot(const std::string& dir) override;
   absl::Status SealDue() override;
   absl::Status MergeDue() override;
@@ -91,6 +94,7 @@ class DbImpl : public Db {
   const Options options_;
   const int64_t partition_ns_;
   std::string wal_dir_;
+  std::unique_ptr<crypto::AtRest> at_rest_;  // before kv_ and log_: outlives both
   std::unique_ptr<KvStore> kv_;
   SeriesIndex index_;
   Head head_;

@@ -65,10 +65,13 @@ absl::Status DbImpl::OpenImpl() {
     return absl::UnavailableError(
         absl::StrCat("cannot create data directory ", options_.dir, ": ", std::strerror(errno)));
   }
+  ASSIGN_OR_RETURN(at_rest_, crypto::AtRest::Open(
+                                 {options_.dir, options_.encryption_keys, options_.rocksdb_env}));
   KvOptions ko;
   ko.memtable_bytes = options_.rocksdb_memtable_bytes;
   ko.block_cache_bytes = options_.rocksdb_block_cache_bytes;
-  ko.env = options_.rocksdb_env;
+  ko.env = at_rest_->rocksdb_env();
+  ko.info_log_through_env = at_rest_->enabled();
   if (options_.retention > absl::ZeroDuration()) {
     // Drop a chunk once its whole partition is older than the cutoff. Called from RocksDB's
     // compaction threads: no allocation, no throw.
@@ -90,6 +93,7 @@ absl::Status DbImpl::OpenImpl() {
   lo.first_segment = next_segment;
   lo.segment_bytes = options_.wal_segment_bytes;
   lo.async_sync_interval = options_.async_sync_interval;
+  lo.cipher = at_rest_->wal_cipher();
   lo.after_sync_hook = options_.hooks.after_wal_sync;
   ASSIGN_OR_RETURN(log_, CommitLog::Open(lo));
   opened_ = true;
@@ -140,20 +144,26 @@ absl::Status DbImpl::ReplayWal(uint64_t* next_segment) {
   uint64_t records = 0, points = 0;
   wal::DecodedWrite rec;
   wal::DeleteRecord del;
+  crypto::RecordCipher* cipher = at_rest_->wal_cipher();
+  std::string plaintext;
   for (size_t i = 0; i < segments.size(); i++) {
     const uint64_t seg = segments[i];
     const std::string path = wal::SegmentPath(wal_dir_, seg);
     const bool last = i + 1 == segments.size();
     ASSIGN_OR_RETURN(std::string contents, fs->ReadFile(path));
     auto scan = wal::ScanSegment(contents, seg, [&](const wal::RecordView& r) -> absl::Status {
-      if (r.key_id != wal::kPlaintextKeyId) {
+      std::string_view payload = r.payload;
+      if (cipher != nullptr) {
+        RETURN_IF_ERROR(wal::OpenRecordPayload(*cipher, seg, r, &plaintext));
+        payload = plaintext;
+      } else if (r.key_id != wal::kPlaintextKeyId) {
         return absl::FailedPreconditionError(absl::StrCat("WAL segment ", seg, " offset ", r.offset,
                                                           " is encrypted with key id ", r.key_id,
                                                           " and no key is configured"));
       }
       records++;
       if (r.type == wal::RecordType::kWriteBatch) {
-        absl::Status s = wal::DecodeWriteRecord(r.payload, &rec);
+        absl::Status s = wal::DecodeWriteRecord(payload, &rec);
         if (!s.ok()) {
           return absl::DataLossError(
               absl::StrCat("WAL segment ", seg, " offset ", r.offset, ": ", s.message()));
@@ -163,7 +173,7 @@ absl::Status DbImpl::ReplayWal(uint64_t* next_segment) {
         }
         ApplyWrite(rec.meta, rec.new_series, rec.groups, rec.ids, seg);
       } else {
-        absl::Status s = wal::DecodeDeleteRecord(r.payload, &del);
+        absl::Status s = wal::DecodeDeleteRecord(payload, &del);
         if (!s.ok()) {
           return absl::DataLossError(
               absl::StrCat("WAL segment ", seg, " offset ", r.offset, ": ", s.message()));
@@ -267,6 +277,7 @@ DbImpl::~DbImpl() { (void)Close(); }
 
 absl::Status DbImpl::Close() {
   if (closed_.exchange(true)) return absl::OkStatus();
+  if (at_rest_) at_rest_->StopRekey();  // it compacts through kv_
   {
     absl::MutexLock l(&bg_mu_);
     bg_stop_ = true;

@@ -107,6 +107,12 @@ class RocksKvStore : public KvStore {
     dbo.max_manifest_file_size = 64 << 20;
     dbo.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
     if (o.env != nullptr) dbo.env = static_cast<rocksdb::Env*>(o.env);
+    if (o.info_log_through_env) {
+      rocksdb::Status ls = dbo.env->CreateDirIfMissing(dir);
+      if (ls.ok()) ls = rocksdb::NewEnvLogger(dir + "/LOG", dbo.env, &dbo.info_log);
+      if (!ls.ok()) return FromRocks(ls, absl::StrCat("open info log in ", dir));
+      dbo.info_log->SetInfoLogLevel(dbo.info_log_level);
+    }
 
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (int i = 0; i < kNumCfs; i++) {

@@ -76,6 +76,10 @@ struct KvOptions {
   // An optional rocksdb::Env* (as void*, to keep RocksDB out of this header), e.g. an
   // encrypted environment. Default: the default Env.
   void* env = nullptr;
+  // Write RocksDB's info log (<dir>/LOG) through `env`'s file system. RocksDB's own logger
+  // writes it around the Env, so an encrypted Env needs this to encrypt the LOG too.
+  // Default: false.
+  bool info_log_through_env = false;
 };
 
 class KvStore {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/time/time.h"
@@ -12,6 +13,9 @@ namespace telemdb::storage {
 
 namespace wal {
 class WalFs;
+}
+namespace crypto {
+class KeyRing;
 }
 
 enum class AckMode : uint8_t {
@@ -98,8 +102,15 @@ struct Options {
   // Default: 64 MiB each.
   uint64_t rocksdb_memtable_bytes = 64ull << 20;
   uint64_t rocksdb_block_cache_bytes = 64ull << 20;
-  // An rocksdb::Env* as void* (encryption at rest). Default: none.
+  // An rocksdb::Env* as void* (tests inject faults; with encryption, the encrypted file
+  // system wraps this Env's). Default: none.
   void* rocksdb_env = nullptr;
+
+  // --- Encryption at rest (docs/security.md) ---
+  // The keys (storage/crypto/key_ring.h): everything in `dir` is encrypted with the active
+  // one; older ones are only read. `dir` must then be new or already encrypted, and
+  // `<dir>/KEYCHECK` must agree with the keys. Default: none (plaintext).
+  std::shared_ptr<const crypto::KeyRing> encryption_keys;
 
   // --- Process ---
   // Run sealing, merging and WAL checkpoints in background threads. Tests turn this off to

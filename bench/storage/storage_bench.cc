@@ -1,7 +1,10 @@
 // telemdb-storage-bench: storage engine figures without the network.
 //
 //   telemdb-storage-bench append [--threads 4] [--seconds 10] [--series 100] [--rows 100]
+//       [--encrypt]
 //       values/s with SYNC acks; each batch is a gateway's: --series series x --rows rows.
+//       --encrypt [--pairs 2]: alternate runs without and with encryption at rest (off, on,
+//       off, on, ...) and report the cost in throughput and in CPU time per value.
 //   telemdb-storage-bench memory [--series 1000000] [--points 100]
 //       RSS per active series with --points points each in its open head chunk.
 //   telemdb-storage-bench replay [--points 20000000]
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "storage/crypto/key_ring.h"
 #include "storage/db.h"
 #include "util/temp_dir.h"
 
@@ -67,7 +71,24 @@ std::vector<storage::SeriesBatch> GatewayBatch(int gateway, int64_t round, int s
   return groups;
 }
 
-int Append(int argc, char** argv) {
+double CpuSeconds() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// A random key held in memory (encryption at rest).
+std::shared_ptr<const storage::crypto::KeyRing> BenchKeys() {
+  std::random_device rd;
+  std::string key;
+  for (int i = 0; i < 32; i++) key.push_back(static_cast<char>(rd()));
+  auto ring = storage::crypto::KeyRing::FromKeys({{key, "bench key"}});
+  return ring.ok() ? *ring : nullptr;
+}
+
+// Runs the append workload once; returns values/s and CPU ns (all threads) per value.
+int AppendOnce(int argc, char** argv, bool encrypt, double* values_per_s, double* cpu_ns) {
   const int threads = static_cast<int>(Flag(argc, argv, "--threads", 4));
   const int seconds = static_cast<int>(Flag(argc, argv, "--seconds", 10));
   const int series = static_cast<int>(Flag(argc, argv, "--series", 100));
@@ -75,6 +96,7 @@ int Append(int argc, char** argv) {
   TempDir dir;
   storage::Options o;
   o.dir = dir.path();
+  if (encrypt) o.encryption_keys = BenchKeys();
   auto db = storage::Db::Open(o);
   if (!db.ok()) return std::fprintf(stderr, "%s\n", db.status().ToString().c_str()), 1;
   // Pre-build batches so the clock measures the engine, not the generator.
@@ -88,6 +110,7 @@ int Append(int argc, char** argv) {
   std::atomic<bool> stop{false};
   std::vector<std::thread> workers;
   auto start = Clock::now();
+  const double cpu0 = CpuSeconds();
   for (int t = 0; t < threads; t++) {
     workers.emplace_back([&, t] {
       int64_t round = 0;
@@ -120,11 +143,35 @@ int Append(int argc, char** argv) {
   stop = true;
   for (auto& w : workers) w.join();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  *cpu_ns = (CpuSeconds() - cpu0) * 1e9 / static_cast<double>(std::max<uint64_t>(values, 1));
   std::printf(
-      "mode=append threads=%d batch_values=%d seconds=%.1f values=%lu values_per_s=%.0f "
-      "batches_per_s=%.0f\n",
-      threads, series * rows, secs, values.load(), values / secs, batches / secs);
+      "mode=append threads=%d batch_values=%d encrypt=%d seconds=%.1f values=%lu "
+      "values_per_s=%.0f batches_per_s=%.0f cpu_ns_per_value=%.1f\n",
+      threads, series * rows, encrypt ? 1 : 0, secs, values.load(), values / secs, batches / secs,
+      *cpu_ns);
+  *values_per_s = values / secs;
   return (*db)->Close().ok() ? 0 : 1;
+}
+
+int Append(int argc, char** argv) {
+  bool compare = false;
+  for (int i = 2; i < argc; i++) compare |= std::strcmp(argv[i], "--encrypt") == 0;
+  double vps = 0, cpu = 0, sum[2] = {0, 0}, cpu_sum[2] = {0, 0};
+  if (!compare) return AppendOnce(argc, argv, false, &vps, &cpu);
+  const int pairs = static_cast<int>(Flag(argc, argv, "--pairs", 2));
+  for (int run = 0; run < 2 * pairs; run++) {
+    const bool encrypt = run % 2 == 1;
+    if (int rc = AppendOnce(argc, argv, encrypt, &vps, &cpu); rc != 0) return rc;
+    sum[encrypt] += vps;
+    cpu_sum[encrypt] += cpu;
+  }
+  std::printf(
+      "mode=append_encryption pairs=%d plain_values_per_s=%.0f encrypted_values_per_s=%.0f "
+      "encryption_cost_pct=%.1f plain_cpu_ns_per_value=%.1f encrypted_cpu_ns_per_value=%.1f "
+      "encryption_cpu_cost_pct=%.1f\n",
+      pairs, sum[0] / pairs, sum[1] / pairs, 100 * (1 - sum[1] / sum[0]), cpu_sum[0] / pairs,
+      cpu_sum[1] / pairs, 100 * (cpu_sum[1] / cpu_sum[0] - 1));
+  return 0;
 }
 
 int Memory(int argc, char** argv) {

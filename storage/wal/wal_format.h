@@ -26,8 +26,22 @@ enum class RecordType : uint8_t {
 };
 inline bool IsKnownRecordType(uint8_t t) { return t >= 1 && t <= 2; }
 
-// Key id 0: the payload is plaintext. Other ids name an encryption key (security issue).
+// Key id 0: the payload is plaintext. Other ids name the encryption key the payload is sealed
+// with (AES-256-GCM: nonce (12 bytes) | ciphertext | tag (16 bytes); docs/security.md).
 inline constexpr uint32_t kPlaintextKeyId = 0;
+
+// The associated data authenticated with a sealed payload: the record's place and header, so
+// a record cannot be moved, reordered or re-typed unnoticed.
+//   aad := segment number u64 LE | record offset u64 LE | length u32 LE | type u8 | key id u32 LE
+inline constexpr size_t kRecordAadSize = 25;
+inline void EncodeRecordAad(char* out, uint64_t segment, uint64_t offset, uint32_t length,
+                            RecordType type, uint32_t key_id) {
+  for (int i = 0; i < 8; i++) out[i] = static_cast<char>(segment >> (8 * i));
+  for (int i = 0; i < 8; i++) out[8 + i] = static_cast<char>(offset >> (8 * i));
+  for (int i = 0; i < 4; i++) out[16 + i] = static_cast<char>(length >> (8 * i));
+  out[20] = static_cast<char>(type);
+  for (int i = 0; i < 4; i++) out[21 + i] = static_cast<char>(key_id >> (8 * i));
+}
 
 }  // namespace telemdb::storage::wal
 

@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "storage/crypto/record_cipher.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/status_macros.h"
@@ -36,6 +38,33 @@ bool HasValidRecordAfter(std::string_view contents, uint64_t from) {
     if (CheckRecord(contents, off, &len).empty()) return true;
   }
   return false;
+}
+
+absl::Status OpenRecordPayload(const crypto::RecordCipher& cipher, uint64_t segment,
+                               const RecordView& r, std::string* plaintext) {
+  const std::string where = absl::StrCat("WAL segment ", segment, " offset ", r.offset);
+  if (r.key_id == kPlaintextKeyId) {
+    return absl::DataLossError(absl::StrCat(
+        where, " holds a plaintext record, but this database is encrypted: refusing to apply it"));
+  }
+  char aad[kRecordAadSize];
+  EncodeRecordAad(aad, segment, r.offset, static_cast<uint32_t>(r.payload.size()), r.type,
+                  r.key_id);
+  absl::Status s = cipher.Open(r.key_id, std::string_view(aad, sizeof aad), r.payload, plaintext);
+  if (s.ok()) return s;
+  if (absl::IsNotFound(s)) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "%s is encrypted with key id %08x, which is not among the configured keys; give that key "
+        "with --encryption-old-key-file",
+        where, r.key_id));
+  }
+  if (absl::IsDataLoss(s)) {
+    return absl::DataLossError(absl::StrCat(
+        where, ": ", s.message(),
+        "; the record's checksum is intact, so it was changed or moved after it was written "
+        "(not a torn write); refusing to open"));
+  }
+  return s;
 }
 
 absl::StatusOr<SegmentScan> ScanSegment(std::string_view c, uint64_t segment,

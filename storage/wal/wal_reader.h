@@ -18,6 +18,10 @@
 #include "absl/status/statusor.h"
 #include "storage/wal/wal_format.h"
 
+namespace telemdb::storage::crypto {
+class RecordCipher;
+}
+
 namespace telemdb::storage::wal {
 
 struct RecordView {
@@ -42,6 +46,14 @@ struct SegmentScan {
 // header yields an empty scan flagged corrupt at offset 0).
 absl::StatusOr<SegmentScan> ScanSegment(std::string_view contents, uint64_t segment,
                                         const std::function<absl::Status(const RecordView&)>& fn);
+
+// Replaces *plaintext with the payload of record `r` of segment `segment` in a database that
+// is encrypted (docs/security.md). Errors, naming segment and offset: DataLoss when the record
+// is plaintext (key id 0, which an encrypted WAL never holds) or fails authentication — its
+// CRC passed, so it is damage or tampering, never a torn write; FailedPrecondition when its
+// key is not configured.
+absl::Status OpenRecordPayload(const crypto::RecordCipher& cipher, uint64_t segment,
+                               const RecordView& r, std::string* plaintext);
 
 // Returns true when a structurally valid record (sane header, matching CRC) starts anywhere in
 // contents[from, end).

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_format.h"
+#include "storage/crypto/record_cipher.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/status_macros.h"
@@ -39,8 +40,9 @@ void AppendRecord(std::string* out, RecordType type, uint32_t key_id, std::strin
 }
 
 absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Create(WalFs* fs, std::string dir,
-                                                             uint64_t first_segment) {
-  std::unique_ptr<WalWriter> w(new WalWriter(fs, std::move(dir)));
+                                                             uint64_t first_segment,
+                                                             crypto::RecordCipher* cipher) {
+  std::unique_ptr<WalWriter> w(new WalWriter(fs, std::move(dir), cipher));
   RETURN_IF_ERROR(w->OpenSegment(first_segment));
   return w;
 }
@@ -62,8 +64,47 @@ absl::Status WalWriter::Fail(absl::Status s) {
   return s;
 }
 
+absl::Status WalWriter::SealRecords(std::string_view in) {
+  sealed_.clear();
+  const uint64_t base = file_->Size();
+  const uint32_t key_id = cipher_->active_key_id();
+  size_t pos = 0;
+  while (pos < in.size()) {
+    const char* h = in.data() + pos;
+    const uint32_t len = in.size() - pos >= kRecordHeaderSize ? DecodeFixed32(h + 4) : 0;
+    if (in.size() - pos < kRecordHeaderSize || in.size() - pos - kRecordHeaderSize < len ||
+        DecodeFixed32(h + 9) != kPlaintextKeyId) {
+      return absl::InternalError("WAL: malformed framed records handed to the writer");
+    }
+    if (len > kMaxRecordPayload - crypto::RecordCipher::kOverhead) {
+      return absl::InvalidArgumentError("WAL record too large to encrypt");
+    }
+    const auto type = static_cast<RecordType>(h[8]);
+    const uint32_t sealed_len = len + static_cast<uint32_t>(crypto::RecordCipher::kOverhead);
+    const size_t start = sealed_.size();
+    char aad[kRecordAadSize];
+    EncodeRecordAad(aad, segment_, base + start, sealed_len, type, key_id);
+    sealed_.resize(start + kRecordHeaderSize);
+    absl::Status s = cipher_->Seal(std::string_view(aad, sizeof aad),
+                                   std::string_view(h + kRecordHeaderSize, len), &sealed_);
+    if (!s.ok()) return s;
+    char* out = sealed_.data() + start;
+    EncodeFixed32(out + 4, sealed_len);
+    out[8] = static_cast<char>(type);
+    EncodeFixed32(out + 9, key_id);
+    EncodeFixed32(out, crc32c::Value(out + 4, kRecordHeaderSize - 4 + sealed_len));
+    pos += kRecordHeaderSize + len;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WalWriter::AppendFramed(std::string_view records) {
   if (!error_.ok()) return error_;
+  if (cipher_ != nullptr) {
+    absl::Status s = SealRecords(records);
+    if (!s.ok()) return s;
+    records = sealed_;
+  }
   uint64_t before = file_->Size();
   absl::Status s = file_->Append(records);
   if (s.ok()) return absl::OkStatus();

@@ -15,6 +15,10 @@
 #include "storage/wal/wal_file.h"
 #include "storage/wal/wal_format.h"
 
+namespace telemdb::storage::crypto {
+class RecordCipher;
+}
+
 namespace telemdb::storage::wal {
 
 // Path of segment `number` in `dir`: dir/<20-digit number>.wal
@@ -28,10 +32,14 @@ void AppendRecord(std::string* out, RecordType type, uint32_t key_id, std::strin
 class WalWriter {
  public:
   // Creates segment `first_segment` in `dir` (an existing file of that name is truncated).
+  // With a `cipher` (not owned; must outlive the writer), every record is sealed under its
+  // active key as it is appended, bound to its segment and offset (docs/security.md).
   static absl::StatusOr<std::unique_ptr<WalWriter>> Create(WalFs* fs, std::string dir,
-                                                           uint64_t first_segment);
+                                                           uint64_t first_segment,
+                                                           crypto::RecordCipher* cipher = nullptr);
 
-  // Appends already framed records (see AppendRecord). Not durable until Sync().
+  // Appends already framed records (see AppendRecord; plaintext, key id 0, which a cipher
+  // seals here). Not durable until Sync().
   // When the append fails for lack of space, the partial write is cut off again and the
   // writer stays usable (ResourceExhausted is returned); any other failure breaks it.
   absl::Status AppendFramed(std::string_view records);
@@ -47,12 +55,17 @@ class WalWriter {
   const absl::Status& error() const { return error_; }
 
  private:
-  WalWriter(WalFs* fs, std::string dir) : fs_(fs), dir_(std::move(dir)) {}
+  WalWriter(WalFs* fs, std::string dir, crypto::RecordCipher* cipher)
+      : fs_(fs), dir_(std::move(dir)), cipher_(cipher) {}
   absl::Status OpenSegment(uint64_t number);
   absl::Status Fail(absl::Status s);
+  // Re-frames plaintext `records` into sealed_ as they will sit at the end of the segment.
+  absl::Status SealRecords(std::string_view records);
 
   WalFs* fs_;
   std::string dir_;
+  crypto::RecordCipher* cipher_;
+  std::string sealed_;
   uint64_t segment_ = 0;
   std::unique_ptr<WalFile> file_;
   absl::Status error_;
