@@ -60,9 +60,17 @@ grpc::ServerUnaryReactor* IngestService::Write(grpc::CallbackServerContext* ctx,
     who = absl::PermissionDeniedError("this identity has no write right");
   }
   if (!who.ok()) {
-    if (on_denied) on_denied("", who.status());
-    reactor->Finish(rpc::ToGrpcStatus(who.status(), ctx));
-    calls_->Exit();
+    if (on_denied) on_denied(rpc::PeerOf(*ctx), who.status());
+    grpc::Status st = rpc::ToGrpcStatus(who.status(), ctx);
+    auto finish = [this, reactor, st] {
+      reactor->Finish(st);
+      calls_->Exit();
+    };
+    if (absl::IsUnauthenticated(who.status())) {
+      auth_->Reject(*ctx, finish);  // held back when this address keeps failing
+    } else {
+      finish();
+    }
     return reactor;
   }
   pool_->Submit([this, ctx, req, resp, reactor, id = *std::move(who)] {
@@ -89,9 +97,10 @@ class IngestService::StreamReactor
     tracked_ = true;
     auto who = service_->auth_->Authenticate(*ctx_);
     if (!who.ok()) {
-      if (service_->on_denied) service_->on_denied("", who.status());
+      if (service_->on_denied) service_->on_denied(rpc::PeerOf(*ctx_), who.status());
       finished_ = true;
-      Finish(rpc::ToGrpcStatus(who.status(), ctx_));
+      grpc::Status st = rpc::ToGrpcStatus(who.status(), ctx_);
+      service_->auth_->Reject(*ctx_, [this, st] { Finish(st); });
       return;
     }
     ReadNext();
@@ -145,7 +154,7 @@ class IngestService::StreamReactor
     // Re-authenticate every request: a revoked or expired token stops here.
     auto who = service_->auth_->Authenticate(*ctx_);
     if (!who.ok()) {
-      if (service_->on_denied) service_->on_denied("", who.status());
+      if (service_->on_denied) service_->on_denied(rpc::PeerOf(*ctx_), who.status());
       s = who.status();
     } else {
       s = service_->Handle(*who, req, &resp);

@@ -74,9 +74,17 @@ grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* ctx,
         absl::StrCat("\"", action, "\" needs the admin right, which this identity lacks"));
   }
   if (!denied.ok()) {
-    if (on_action) on_action(who.ok() ? who->name : "", action, denied);
-    reactor->Finish(rpc::ToGrpcStatus(denied, ctx));
-    calls_->Exit();
+    if (on_action) on_action(who.ok() ? who->name : rpc::PeerOf(*ctx), action, denied);
+    grpc::Status st = rpc::ToGrpcStatus(denied, ctx);
+    auto finish = [this, reactor, st] {
+      reactor->Finish(st);
+      calls_->Exit();
+    };
+    if (absl::IsUnauthenticated(denied)) {
+      auth_->Reject(*ctx, finish);  // held back when this address keeps failing
+    } else {
+      finish();
+    }
     return reactor;
   }
   pool_->Submit([this, ctx, reactor, action, fn = std::move(fn), id = *std::move(who)] {

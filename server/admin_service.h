@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "server/audit/audit_log.h"
 #include "server/auth/authenticator.h"
 #include "server/common/call_tracker.h"
 #include "storage/db.h"
@@ -18,9 +19,10 @@ namespace telemdb::server {
 
 class AdminService : public v1::AdminService::CallbackService {
  public:
-  AdminService(storage::Db* db, const auth::Authenticator* auth, ThreadPool* pool,
-               rpc::CallTracker* calls)
-      : db_(db), auth_(auth), pool_(pool), calls_(calls) {}
+  // `tokens` and `audit` may be null (auth disabled; no audit log).
+  AdminService(storage::Db* db, const auth::Authenticator* auth, auth::TokenStore* tokens,
+               audit::AuditLog* audit, ThreadPool* pool, rpc::CallTracker* calls)
+      : db_(db), auth_(auth), tokens_(tokens), audit_(audit), pool_(pool), calls_(calls) {}
 
   grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* ctx, const v1::StatsRequest* req,
                                   v1::StatsResponse* resp) override;
@@ -33,6 +35,24 @@ class AdminService : public v1::AdminService::CallbackService {
                                      v1::SnapshotResponse* resp) override;
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx, const v1::DeleteRequest* req,
                                    v1::DeleteResponse* resp) override;
+  // admin_tokens.cc
+  grpc::ServerUnaryReactor* CreateToken(grpc::CallbackServerContext* ctx,
+                                        const v1::CreateTokenRequest* req,
+                                        v1::CreateTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTokens(grpc::CallbackServerContext* ctx,
+                                       const v1::ListTokensRequest* req,
+                                       v1::ListTokensResponse* resp) override;
+  grpc::ServerUnaryReactor* RotateToken(grpc::CallbackServerContext* ctx,
+                                        const v1::RotateTokenRequest* req,
+                                        v1::CreateTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* RevokeToken(grpc::CallbackServerContext* ctx,
+                                        const v1::RevokeTokenRequest* req,
+                                        v1::RevokeTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* VerifyAudit(grpc::CallbackServerContext* ctx,
+                                        const v1::VerifyAuditRequest* req,
+                                        v1::VerifyAuditResponse* resp) override;
+  grpc::ServerUnaryReactor* Rekey(grpc::CallbackServerContext* ctx, const v1::RekeyRequest* req,
+                                  v1::RekeyResponse* resp) override;
 
   // Told about every admin action (identity, action, outcome) and denial. Default: none.
   std::function<void(const std::string& who, const std::string& action, const absl::Status&)>
@@ -45,6 +65,8 @@ class AdminService : public v1::AdminService::CallbackService {
 
   storage::Db* db_;
   const auth::Authenticator* auth_;
+  auth::TokenStore* tokens_;
+  audit::AuditLog* audit_;
   ThreadPool* pool_;
   rpc::CallTracker* calls_;
 };

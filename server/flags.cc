@@ -77,12 +77,30 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
   std::string memory_budget = "1GiB", max_request_bytes = "64MiB", wal_max = "1GiB";
   std::string wal_recovery = "strict", log_level = "info", partition = "24h";
   app.add_option("--data-dir", o.data_dir, "data directory")->capture_default_str();
+  app.add_option("--encryption-key-file", o.encryption_key_file,
+                 "32 random bytes (mode 0600, outside the data directory): encrypts everything "
+                 "in the data directory");
+  app.add_option("--encryption-old-key-file", o.encryption_old_key_files,
+                 "an earlier key, still read until a rekey finishes (repeatable)");
   app.add_option("--listen", o.listen, "host:port to listen on (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--port-file", o.port_file, "write the bound port to this file");
   app.add_option("--auth", o.auth, "token (bearer tokens) or none (loopback only)")
       ->check(CLI::IsMember({"token", "none"}))
       ->capture_default_str();
+  app.add_option("--tls-cert", o.tls.cert, "PEM certificate chain: enables TLS");
+  app.add_option("--tls-key", o.tls.key, "PEM private key of --tls-cert");
+  app.add_option("--tls-client-ca", o.tls.client_ca,
+                 "PEM CA bundle that signs client certificates (mTLS)");
+  app.add_option("--tls-client-auth", o.tls.client_auth,
+                 "request (verify a client certificate when sent) or require")
+      ->check(CLI::IsMember({"request", "require"}));
+  app.add_option("--tls-identity-map", o.identity_map,
+                 "file of `<certificate name> <scope>...` lines (default scope: "
+                 "write:device=<name>)");
+  app.add_flag("--insecure", o.insecure, "allow a non-loopback listener without TLS");
+  app.add_option("--audit-log", o.audit_log,
+                 "audit trail file (default <data-dir>/audit.log; \"none\": off)");
   app.add_option("--ack-mode", ack_mode, "default ack mode: sync (fsync before ack) or async")
       ->check(CLI::IsMember({"sync", "async"}))
       ->capture_default_str();
@@ -161,6 +179,9 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
     o.max_request_bytes = BytesFlag(max_request_bytes, "--max-request-bytes");
     o.storage.wal_max_bytes = BytesFlag(wal_max, "--wal-max-bytes");
     o.storage.wal_point_in_time_recovery = wal_recovery == "point-in-time";
+    if (!o.encryption_old_key_files.empty() && o.encryption_key_file.empty()) {
+      throw CLI::ValidationError("--encryption-old-key-file", "needs --encryption-key-file");
+    }
     if (o.memory_budget < (16ull << 20)) {
       throw CLI::ValidationError("--memory-budget", "must be at least 16MiB");
     }

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -37,11 +38,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   int sig = 0;
-  sigwait(&set, &sig);
+  while (true) {
+    sigwait(&set, &sig);
+    if (sig != SIGHUP) break;
+    absl::Status r = server.Reload();  // TLS files reload by themselves (watched)
+    if (!r.ok()) Log(LogLevel::kError, "server.reload_failed", {{"error", r.ToString()}});
+  }
   Log(LogLevel::kInfo, "server.signal", {{"signal", sig}});
-  std::thread second([set] {
+  std::thread second([] {
     int again = 0;
-    sigset_t s2 = set;
+    sigset_t s2;
+    sigemptyset(&s2);
+    sigaddset(&s2, SIGINT);
+    sigaddset(&s2, SIGTERM);
     sigwait(&s2, &again);
     Log(LogLevel::kWarning, "server.exit_now", {{"signal", again}});
     _exit(130);

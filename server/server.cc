@@ -15,9 +15,12 @@
 #include "query/engine/storage_querier.h"
 #include "query/service/query_service.h"
 #include "server/admin_service.h"
+#include "server/audit/audit_log.h"
 #include "server/auth/authenticator.h"
 #include "server/auth/token_store.h"
 #include "server/common/call_tracker.h"
+#include "server/tls.h"
+#include "storage/crypto/key_ring.h"
 #include "storage/db.h"
 #include "util/log.h"
 #include "util/status_macros.h"
@@ -30,6 +33,8 @@ struct Server::Rep {
   std::unique_ptr<storage::Db> db;
   std::unique_ptr<auth::TokenStore> tokens;
   std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<audit::AuditLog> audit;
+  auth::IdentityMap identity_map;
   rpc::CallTracker calls;
   std::unique_ptr<ThreadPool> workers;
   std::unique_ptr<ingest::IngestService> ingest;
@@ -78,6 +83,16 @@ absl::Status Server::Start() {
     return absl::InvalidArgumentError(absl::StrCat(
         "--auth=none is only accepted on a loopback listener; ", o.listen, " is not one"));
   }
+  if (!o.tls.enabled() && !loopback && !o.insecure) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to listen on ", o.listen,
+        " without TLS: give --tls-cert and --tls-key, or --insecure to accept plaintext"));
+  }
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (o.tls.enabled()) {
+    ASSIGN_OR_RETURN(creds, MakeServerCredentials(o.tls));
+  }
+  if (!o.identity_map.empty()) RETURN_IF_ERROR(r.identity_map.Load(o.identity_map));
 
   // The database first: the listener opens only after WAL replay.
   storage::Options so = o.storage;
@@ -85,6 +100,10 @@ absl::Status Server::Start() {
   so.head_memory_budget = o.memory_budget / 2;
   so.rocksdb_memtable_bytes = std::max<uint64_t>(o.memory_budget / 8, 8 << 20);
   so.rocksdb_block_cache_bytes = std::max<uint64_t>(o.memory_budget / 8, 8 << 20);
+  if (!o.encryption_key_file.empty()) {
+    ASSIGN_OR_RETURN(so.encryption_keys, storage::crypto::KeyRing::LoadFiles(
+                                             o.encryption_key_file, o.encryption_old_key_files));
+  }
   ASSIGN_OR_RETURN(r.db, storage::Db::Open(so));
 
   r.tokens = std::make_unique<auth::TokenStore>(r.db.get());
@@ -100,17 +119,31 @@ absl::Status Server::Start() {
          {"token_id", created.info.id},
          {"note", "collect it, then delete the file"}});
   }
-  r.authenticator = std::make_unique<auth::Authenticator>(r.tokens.get(), o.auth == "none");
+  auth::AuthenticatorOptions ao;
+  ao.disabled = o.auth == "none";
+  ao.identity_map = &r.identity_map;
+  r.authenticator = std::make_unique<auth::Authenticator>(r.tokens.get(), ao);
   if (o.auth == "none") {
     Log(LogLevel::kWarning, "auth.disabled", {{"note", "every caller has every right"}});
   }
-  Log(LogLevel::kWarning, "tls.disabled", {{"listen", o.listen}});
+  if (!o.tls.enabled()) {
+    Log(LogLevel::kWarning, "tls.disabled",
+        {{"listen", o.listen}, {"note", "traffic and tokens travel in plaintext"}});
+  }
 
+  if (o.audit_log != "none") {
+    std::string path = o.audit_log.empty() ? o.data_dir + "/audit.log" : o.audit_log;
+    ASSIGN_OR_RETURN(r.audit, audit::AuditLog::Open(path, r.db.get()));
+    r.audit->Record(
+        "server.start", "telemdbd", "ok",
+        {{"listen", o.listen}, {"tls", o.tls.enabled() ? "on" : "off"}, {"auth", o.auth}});
+  }
   r.workers = std::make_unique<ThreadPool>(o.worker_threads);
   r.ingest = std::make_unique<ingest::IngestService>(
       r.db.get(), r.authenticator.get(), r.workers.get(), &r.calls, ingest::IngestOptions());
-  r.admin =
-      std::make_unique<AdminService>(r.db.get(), r.authenticator.get(), r.workers.get(), &r.calls);
+  r.admin = std::make_unique<AdminService>(r.db.get(), r.authenticator.get(),
+                                           o.auth == "none" ? nullptr : r.tokens.get(),
+                                           r.audit.get(), r.workers.get(), &r.calls);
 
   r.querier = std::make_unique<query::StorageQuerier>(r.db.get());
   r.query_workers = std::make_unique<ThreadPool>(o.query_threads);
@@ -135,7 +168,22 @@ absl::Status Server::Start() {
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS, 30 * 60'000);
-  builder.AddListeningPort(o.listen, grpc::InsecureServerCredentials(), &r.port);
+  builder.AddListeningPort(o.listen, creds, &r.port);
+  if (r.audit) {
+    audit::AuditLog* log = r.audit.get();
+    auto record = [log](const std::string& who, const std::string& action, const absl::Status& s) {
+      const char* event = s.ok()                        ? "admin.action"
+                          : absl::IsUnauthenticated(s)  ? "auth.failure"
+                          : absl::IsPermissionDenied(s) ? "permission.denied"
+                                                        : "admin.action";
+      log->Record(event, who, s.ok() ? "ok" : s.ToString(), {{"action", action}});
+    };
+    r.ingest->on_denied = [record](const std::string& who, const absl::Status& s) {
+      record(who, "write", s);
+    };
+    r.admin->on_action = record;
+    r.query->on_action = record;
+  }
   builder.RegisterService(r.ingest.get());
   builder.RegisterService(r.admin.get());
   builder.RegisterService(r.query.get());
@@ -159,6 +207,15 @@ absl::Status Server::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Server::Reload() {
+  Log(LogLevel::kInfo, "server.reload", {});
+  if (rep_->audit) rep_->audit->Record("config.reload", "SIGHUP", "ok");
+  if (!rep_->options.identity_map.empty()) {
+    return rep_->identity_map.Load(rep_->options.identity_map);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Server::Shutdown() {
   Rep& r = *rep_;
   if (r.stopped) return absl::OkStatus();
@@ -176,6 +233,8 @@ absl::Status Server::Shutdown() {
   r.workers.reset();  // drains queued writes
   r.query_workers.reset();
   absl::Status s;
+  if (r.audit) r.audit->Record("server.stop", "telemdbd", "ok");
+  r.audit.reset();
   if (r.db) s = r.db->Close();
   r.grpc.reset();
   Log(s.ok() ? LogLevel::kInfo : LogLevel::kError, "server.stopped", {{"status", s.ToString()}});

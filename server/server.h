@@ -26,6 +26,8 @@ class Server {
   int port() const;
   // Idempotent.
   absl::Status Shutdown();
+  // SIGHUP: re-reads the identity map (TLS files are watched and reload by themselves).
+  absl::Status Reload();
 
  private:
   struct Rep;

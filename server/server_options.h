@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/tls.h"
 #include "storage/options.h"
 
 namespace telemdb::server {
@@ -14,12 +16,28 @@ namespace telemdb::server {
 struct ServerOptions {
   // --data-dir. Default: ./telemdb-data
   std::string data_dir = "./telemdb-data";
+  // --encryption-key-file: 32 random bytes, mode 0600 (or 0400), outside the data directory;
+  // everything in the data directory is encrypted with it (docs/security.md). Default: none.
+  std::string encryption_key_file;
+  // --encryption-old-key-file (repeatable): earlier keys, only read, until a rekey has moved
+  // the data to the active key. Default: none.
+  std::vector<std::string> encryption_old_key_files;
   // --listen host:port. Default: 127.0.0.1:7700. Port 0 picks a free port (see port_file).
   std::string listen = "127.0.0.1:7700";
   // --port-file: after listening, write the bound port here. Default: none.
   std::string port_file;
   // --auth token|none. `none` is accepted only on loopback listeners. Default: token.
   std::string auth = "token";
+  // TLS (--tls-cert, --tls-key, --tls-client-ca, --tls-client-auth). Default: off.
+  TlsOptions tls;
+  // --tls-identity-map: scopes of client-certificate identities. Default: none (a verified
+  // certificate gets write:device=<its CN>).
+  std::string identity_map;
+  // --audit-log: the audit trail (JSON lines, HMAC-chained); "none" turns it off.
+  // Default: <data-dir>/audit.log.
+  std::string audit_log;
+  // --insecure: allow a non-loopback listener without TLS. Default: false.
+  bool insecure = false;
   // --memory-budget bytes: head (50%), RocksDB memtables (12.5%) and block cache (12.5%),
   // and gRPC's resource quota (25%). Default: 1 GiB.
   uint64_t memory_budget = 1ull << 30;

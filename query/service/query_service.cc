@@ -162,8 +162,13 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
       who = absl::PermissionDeniedError("DELETE needs the admin right");
     }
     if (!who.ok()) {
-      if (svc_->on_action) svc_->on_action("", "query", who.status());
-      Fail(who.status());
+      if (svc_->on_action) svc_->on_action(rpc::PeerOf(*ctx), "query", who.status());
+      if (absl::IsUnauthenticated(who.status())) {
+        absl::Status st = who.status();
+        svc_->auth_->Reject(*ctx, [this, st] { Fail(st); });
+      } else {
+        Fail(who.status());
+      }
       return;
     }
     if (IsWriteStatement(*stmt) && svc_->on_action) {
@@ -366,9 +371,17 @@ grpc::ServerUnaryReactor* QueryService::Unary(grpc::CallbackServerContext* ctx,
   }
   auto who = Authorize(ctx, measurement);
   absl::Status s = who.ok() ? fn() : who.status();
-  if (!who.ok() && on_action) on_action("", "list", who.status());
-  reactor->Finish(rpc::ToGrpcStatus(s));
-  calls_->Exit();
+  if (!who.ok() && on_action) on_action(rpc::PeerOf(*ctx), "list", who.status());
+  grpc::Status st = rpc::ToGrpcStatus(s);
+  auto finish = [this, reactor, st] {
+    reactor->Finish(st);
+    calls_->Exit();
+  };
+  if (absl::IsUnauthenticated(s)) {
+    auth_->Reject(*ctx, finish);  // held back when this address keeps failing
+  } else {
+    finish();
+  }
   return reactor;
 }
 

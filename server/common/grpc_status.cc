@@ -50,4 +50,6 @@ grpc::Status ToGrpcStatus(const absl::Status& s, grpc::ServerContextBase* ctx) {
   return ToGrpcStatus(s);
 }
 
+std::string PeerOf(const grpc::ServerContextBase& ctx) { return "peer " + ctx.peer(); }
+
 }  // namespace telemdb::rpc

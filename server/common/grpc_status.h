@@ -25,6 +25,9 @@ grpc::Status ToGrpcStatus(const absl::Status& s);
 // Also adds `retry-after-ms` trailing metadata for RESOURCE_EXHAUSTED.
 grpc::Status ToGrpcStatus(const absl::Status& s, grpc::ServerContextBase* ctx);
 
+// "peer ipv4:127.0.0.1:5000", for logs and the audit trail of calls without an identity.
+std::string PeerOf(const grpc::ServerContextBase& ctx);
+
 }  // namespace telemdb::rpc
 
 #endif  // TELEMDB_SERVER_COMMON_GRPC_STATUS_H_

@@ -1,0 +1,94 @@
+// AdminService: token management, audit verification and rekeying.
+#include "absl/strings/str_cat.h"
+#include "server/admin_service.h"
+#include "server/common/grpc_status.h"
+
+namespace telemdb::server {
+namespace {
+
+void ToProto(const auth::TokenInfo& t, v1::TokenInfo* out) {
+  out->set_id(t.id);
+  out->set_description(t.description);
+  for (const auto& s : t.scopes) out->add_scopes(s);
+  out->set_created_ns(t.created_ns);
+  out->set_expires_ns(t.expires_ns);
+  out->set_last_used_ns(t.last_used_ns);
+  out->set_revoked(t.revoked);
+}
+
+absl::Status NoTokens() {
+  return absl::FailedPreconditionError("tokens are not in use on this server (--auth=none)");
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminService::CreateToken(grpc::CallbackServerContext* ctx,
+                                                    const v1::CreateTokenRequest* req,
+                                                    v1::CreateTokenResponse* resp) {
+  return Run(ctx, "token create", [this, req, resp](const auth::Identity&) -> absl::Status {
+    if (tokens_ == nullptr) return NoTokens();
+    if (req->expires_in_ns() < 0) return absl::InvalidArgumentError("expiry must not be negative");
+    std::vector<std::string> scopes(req->scopes().begin(), req->scopes().end());
+    auto t = tokens_->Create(scopes, req->description(), absl::Nanoseconds(req->expires_in_ns()));
+    if (!t.ok()) return t.status();
+    ToProto(t->info, resp->mutable_info());
+    resp->set_token(t->token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListTokens(grpc::CallbackServerContext* ctx,
+                                                   const v1::ListTokensRequest*,
+                                                   v1::ListTokensResponse* resp) {
+  return Run(ctx, "token list", [this, resp](const auth::Identity&) -> absl::Status {
+    if (tokens_ == nullptr) return NoTokens();
+    for (const auto& t : tokens_->List()) ToProto(t, resp->add_tokens());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::RotateToken(grpc::CallbackServerContext* ctx,
+                                                    const v1::RotateTokenRequest* req,
+                                                    v1::CreateTokenResponse* resp) {
+  return Run(ctx, "token rotate", [this, req, resp](const auth::Identity&) -> absl::Status {
+    if (tokens_ == nullptr) return NoTokens();
+    if (req->overlap_ns() < 0) return absl::InvalidArgumentError("overlap must not be negative");
+    auto t = tokens_->Rotate(req->id(), absl::Nanoseconds(req->overlap_ns()));
+    if (!t.ok()) return t.status();
+    ToProto(t->info, resp->mutable_info());
+    resp->set_token(t->token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::RevokeToken(grpc::CallbackServerContext* ctx,
+                                                    const v1::RevokeTokenRequest* req,
+                                                    v1::RevokeTokenResponse*) {
+  return Run(ctx, "token revoke", [this, req](const auth::Identity&) -> absl::Status {
+    if (tokens_ == nullptr) return NoTokens();
+    return tokens_->Revoke(req->id());
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::VerifyAudit(grpc::CallbackServerContext* ctx,
+                                                    const v1::VerifyAuditRequest*,
+                                                    v1::VerifyAuditResponse* resp) {
+  return Run(ctx, "audit verify", [this, resp](const auth::Identity&) -> absl::Status {
+    if (audit_ == nullptr) return absl::FailedPreconditionError("the audit log is off");
+    auto r = audit_->Verify();
+    if (!r.ok()) return r.status();
+    resp->set_ok(r->ok);
+    resp->set_records(r->records);
+    resp->set_problem(r->problem);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::Rekey(grpc::CallbackServerContext* ctx,
+                                              const v1::RekeyRequest*, v1::RekeyResponse* resp) {
+  return Run(ctx, "rekey", [this, resp](const auth::Identity&) -> absl::Status {
+    return absl::FailedPreconditionError("encryption at rest is not configured on this server");
+  });
+}
+
+}  // namespace telemdb::server
