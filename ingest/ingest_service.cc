@@ -118,17 +118,14 @@ class IngestService::StreamReactor
     const uint64_t index = next_index_++;
     in_flight_++;
     service_->pool_->Submit([this, req, index] { Process(*req->message, index); });
-    if (in_flight_ < service_->options_.max_in_flight_per_stream) {
-      ReadNext();
-    } else {
-      read_paused_ = true;
-    }
+    MaybeReadLocked();
   }
 
   void OnWriteDone(bool ok) override {
     Locked l(this);
     outgoing_.pop_front();
     writing_ = false;
+    MaybeResumeLocked();
     if (!ok) broken_ = true;  // the client went away; drop further responses
     WriteNextLocked();
     MaybeFinishLocked();
@@ -170,10 +167,7 @@ class IngestService::StreamReactor
       outgoing_.push_back(std::move(resp));
       WriteNextLocked();
     }
-    if (read_paused_ && !reads_done_ && !broken_) {
-      read_paused_ = false;
-      ReadNext();
-    }
+    MaybeResumeLocked();
     MaybeFinishLocked();
   }
 
@@ -189,6 +183,26 @@ class IngestService::StreamReactor
       return o;
     }
   };
+
+  // Flow control: requests being written plus responses the client has not taken yet stay
+  // under the limit, so a client that never reads responses holds bounded memory.
+  bool UnderLimitLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return in_flight_ + static_cast<int>(outgoing_.size()) <
+           service_->options_.max_in_flight_per_stream;
+  }
+  void MaybeReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (UnderLimitLocked()) {
+      ReadNext();
+    } else {
+      read_paused_ = true;
+    }
+  }
+  void MaybeResumeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (read_paused_ && !reads_done_ && !broken_ && UnderLimitLocked()) {
+      read_paused_ = false;
+      ReadNext();
+    }
+  }
 
   void ReadNext() {
     incoming_ = std::make_shared<Incoming>();

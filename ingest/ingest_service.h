@@ -2,8 +2,10 @@
 // authenticate -> convert and check the request's shape -> check write scopes -> Db::Write.
 // Writes block until durable, so they run on a worker pool, never on gRPC's threads.
 //
-// WriteStream keeps up to `max_in_flight_per_stream` requests of one stream in flight and
-// stops reading beyond that (flow control); every request gets its own response. A revoked
+// WriteStream keeps up to `max_in_flight_per_stream` requests of one stream in flight or
+// waiting for the client to take their responses, and stops reading beyond that (flow
+// control: a client that never reads holds bounded memory); every request gets its own
+// response. A revoked
 // token stops working at the stream's next request: each request is re-authenticated.
 //
 // Thread safety: thread-safe; one instance serves every call.
