@@ -138,6 +138,9 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
   app.add_option("--head-seal-points", o.storage.head_seal_points,
                  "seal an open chunk at this size")
       ->capture_default_str();
+  std::string merge_interval = "30s";
+  app.add_option("--merge-interval", merge_interval, "how often small chunks are merged")
+      ->capture_default_str();
   app.add_option("--partition", partition, "time partition of stored chunks")
       ->capture_default_str();
   app.add_option("--wal-max-bytes", wal_max, "WAL size that triggers early sealing")
@@ -168,6 +171,7 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
     o.storage.limits.max_future = absl::Nanoseconds(DurationFlag(max_future, "--max-future"));
     o.storage.head_max_age = absl::Nanoseconds(DurationFlag(head_max_age, "--head-max-age"));
     o.storage.partition = absl::Nanoseconds(DurationFlag(partition, "--partition"));
+    o.storage.merge_interval = absl::Nanoseconds(DurationFlag(merge_interval, "--merge-interval"));
     if (o.storage.partition <= absl::ZeroDuration()) {
       throw CLI::ValidationError("--partition", "must be positive");
     }

@@ -187,6 +187,16 @@ absl::Status DbImpl::ReplayWal(uint64_t* next_segment) {
     });
     if (!scan.ok()) return scan.status();
     if (!scan->corrupt) continue;
+    if (scan->records == 0 && contents.size() < wal::kSegmentHeaderSize) {
+      // A crash while the segment was being created: no header, so no record either. Drop
+      // it, or it would sit between later segments and read as damage next time.
+      Log(LogLevel::kWarning, "wal.empty_segment_removed",
+          {{"segment", seg}, {"bytes", static_cast<uint64_t>(contents.size())}});
+      RETURN_IF_ERROR(fs->DeleteFile(path));
+      RETURN_IF_ERROR(fs->SyncDir(wal_dir_));
+      if (last) segments.pop_back();
+      continue;
+    }
     const uint64_t dropped = contents.size() - scan->corrupt_offset;
     if (last && !scan->valid_after_corruption) {
       Log(LogLevel::kWarning, "wal.torn_tail_discarded",

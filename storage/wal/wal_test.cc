@@ -11,6 +11,7 @@
 #include "storage/wal/fault_wal_fs.h"
 #include "storage/wal/wal_reader.h"
 #include "storage/wal/wal_writer.h"
+#include "util/coding.h"
 #include "util/status_matchers.h"
 #include "util/temp_dir.h"
 
@@ -145,6 +146,23 @@ TEST_F(WalRecoveryTest, ReplaysEverySegment) {
   EXPECT_GT(Segments().size(), 2u);
   ASSERT_OK_AND_ASSIGN(auto db, Db::Open(MakeOptions()));
   EXPECT_EQ(CountPoints(db.get()), 100u);
+}
+
+TEST_F(WalRecoveryTest, SegmentsCutOffDuringCreationAreDropped) {
+  WriteAndCrash(100);
+  auto segs = Segments();
+  const size_t k = segs.size();
+  // Segment k+1: a crash while it was being created left 5 bytes of its header. Segment
+  // k+2: written after the restart (a copy of segment k renumbered). The stub sits in the
+  // middle and must not read as damage.
+  WriteAll(wal::SegmentPath(dir_.Sub("wal"), k + 1), "TMDBW");
+  std::string copy = ReadAll(segs.back());
+  EncodeFixed64(copy.data() + 8, k + 2);
+  // Renumbering changes no record, and a record's CRC does not cover the segment header.
+  WriteAll(wal::SegmentPath(dir_.Sub("wal"), k + 2), copy);
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(MakeOptions()));
+  EXPECT_EQ(CountPoints(db.get()), 100u);
+  EXPECT_FALSE(std::filesystem::exists(wal::SegmentPath(dir_.Sub("wal"), k + 1)));
 }
 
 TEST_F(WalRecoveryTest, TornTailIsDiscarded) {
