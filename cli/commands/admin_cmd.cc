@@ -1,0 +1,242 @@
+// telemdb admin stats | flush | compact | snapshot DIR | delete MEASUREMENT ...: operator
+// actions over AdminService (each needs the admin right). `admin token ...` (security issue)
+// registers itself at the end of RegisterAdminCommands.
+#include <chrono>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "cli/app/command.h"
+#include "cli/app/exit_codes.h"
+#include "cli/client/rpc_status.h"
+#include "cli/commands/query_printer.h"
+#include "telemdb/v1/admin.grpc.pb.h"
+#include "util/status_macros.h"
+
+namespace telemdb::cli {
+namespace {
+
+struct AdminFlags {
+  OutputFlags output;
+  std::string dir;
+  std::string measurement;
+  std::vector<std::string> where;
+  std::vector<std::string> fields;
+  std::string start, end;
+  bool all = false;
+  double timeout = 3600;
+};
+
+// One unary AdminService call with the token and a deadline.
+template <typename Req, typename Resp>
+absl::StatusOr<Resp> AdminCall(const client::Connection& conn, const Req& req,
+                               grpc::Status (v1::AdminService::Stub::*method)(grpc::ClientContext*,
+                                                                              const Req&, Resp*),
+                               double timeout_s) {
+  auto stub = v1::AdminService::NewStub(conn.channel());
+  grpc::ClientContext ctx;
+  conn.Prepare(&ctx);
+  ctx.set_deadline(std::chrono::system_clock::now() +
+                   std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+  Resp resp;
+  absl::Status s = client::FromGrpcStatus(((*stub).*method)(&ctx, req, &resp));
+  if (!s.ok()) return s;
+  return resp;
+}
+
+// "fleet='East'", "fleet=East", "name!='x'", "name=~/^t/", "name!~/x/" -> a TagMatcher.
+absl::StatusOr<v1::TagMatcher> ParseTagCondition(const std::string& cond) {
+  static const std::pair<const char*, v1::TagMatcher::Op> kOps[] = {
+      {"!=", v1::TagMatcher::NOT_EQUAL},
+      {"<>", v1::TagMatcher::NOT_EQUAL},
+      {"=~", v1::TagMatcher::REGEX},
+      {"!~", v1::TagMatcher::NOT_REGEX},
+      {"=", v1::TagMatcher::EQUAL}};
+  size_t best = std::string::npos;
+  const std::pair<const char*, v1::TagMatcher::Op>* op = nullptr;
+  for (const auto& o : kOps) {
+    size_t at = cond.find(o.first);
+    if (at != std::string::npos && (best == std::string::npos || at < best)) best = at, op = &o;
+  }
+  auto usage = [&] {
+    return UsageError(absl::StrCat("--where \"", cond,
+                                   "\": expected KEY=VALUE, KEY!=VALUE, KEY=~/RE/ or KEY!~/RE/"));
+  };
+  if (op == nullptr) return usage();
+  std::string key(absl::StripAsciiWhitespace(cond.substr(0, best)));
+  std::string value(absl::StripAsciiWhitespace(cond.substr(best + strlen(op->first))));
+  if (key.size() >= 2 && key.front() == '"' && key.back() == '"')
+    key = key.substr(1, key.size() - 2);
+  bool regex = op->second == v1::TagMatcher::REGEX || op->second == v1::TagMatcher::NOT_REGEX;
+  char q = regex ? '/' : '\'';
+  if (value.size() >= 2 && value.front() == q && value.back() == q) {
+    value = value.substr(1, value.size() - 2);
+  } else if (regex) {
+    return usage();
+  }
+  if (key.empty()) return usage();
+  v1::TagMatcher m;
+  m.set_key(key);
+  m.set_op(op->second);
+  m.set_value(value);
+  return m;
+}
+
+absl::Status Stats(const client::Connection& conn, const OutputOptions& out, double timeout) {
+  ASSIGN_OR_RETURN(auto r,
+                   AdminCall(conn, v1::StatsRequest(), &v1::AdminService::Stub::Stats, timeout));
+  std::vector<std::pair<std::string, uint64_t>> values = {{"series", r.series()},
+                                                          {"head_points", r.head_points()},
+                                                          {"head_bytes", r.head_bytes()},
+                                                          {"stored_points", r.stored_points()},
+                                                          {"stored_chunks", r.stored_chunks()},
+                                                          {"wal_bytes", r.wal_bytes()},
+                                                          {"wal_segments", r.wal_segments()},
+                                                          {"disk_bytes", r.disk_bytes()},
+                                                          {"memory_bytes", r.memory_bytes()},
+                                                          {"rss_bytes", r.rss_bytes()}};
+  for (const auto& cf : r.column_families()) {
+    values.emplace_back("cf_bytes." + cf.name(), cf.bytes());
+  }
+  std::vector<std::vector<Cell>> rows;
+  rows.push_back({Cell::String("version"), Cell::String(r.version())});
+  for (const auto& [k, v] : values) {
+    rows.push_back({Cell::String(k), Cell::Int(static_cast<int64_t>(v))});
+  }
+  return PrintResult({{"name", ColumnRole::kValue}, {"value", ColumnRole::kValue}}, rows, out);
+}
+
+absl::Status Delete(const client::Connection& conn, const AdminFlags& f) {
+  v1::DeleteRequest req;
+  req.set_measurement(f.measurement);
+  if (f.all) {
+    if (!f.where.empty() || !f.fields.empty() || !f.start.empty() || !f.end.empty()) {
+      return UsageError(
+          "--all deletes the whole measurement: drop --where, --field, --start "
+          "and --end, or drop --all");
+    }
+    req.set_whole_measurement(true);
+  } else {
+    if (f.where.empty() && f.fields.empty() && f.start.empty() && f.end.empty()) {
+      return UsageError(absl::StrCat("say what to delete from ", f.measurement,
+                                     ": --where, --field, --start/--end, or --all for the "
+                                     "whole measurement"));
+    }
+    for (const auto& w : f.where) {
+      ASSIGN_OR_RETURN(*req.add_matchers(), ParseTagCondition(w));
+    }
+    for (const auto& fld : f.fields) req.add_fields(fld);
+    if (!f.start.empty()) {
+      auto t = ParseTimeArg(f.start);
+      if (!t.ok()) return UsageError("--start: " + std::string(t.status().message()));
+      req.set_start_ns(*t);
+    }
+    req.set_end_ns(INT64_MAX);
+    if (!f.end.empty()) {
+      auto t = ParseTimeArg(f.end);
+      if (!t.ok()) return UsageError("--end: " + std::string(t.status().message()));
+      req.set_end_ns(*t);
+    }
+    if (f.start.empty() && f.end.empty()) req.set_end_ns(0);  // both 0: all time
+    if (f.start.empty() && !f.end.empty()) req.set_start_ns(INT64_MIN);
+  }
+  ASSIGN_OR_RETURN(auto resp, AdminCall(conn, req, &v1::AdminService::Stub::Delete, f.timeout));
+  std::printf("deleted from %lu series\n", static_cast<unsigned long>(resp.series_affected()));
+  return absl::OkStatus();
+}
+
+int RunAdmin(const std::string& action, const AdminFlags& f, const GlobalFlags& global) {
+  auto output = MakeOutputOptions(f.output, StdoutIsTerminal());
+  if (!output.ok()) return Fail(output.status());
+  if (action == "snapshot" && (f.dir.empty() || f.dir[0] != '/')) {
+    return Fail(UsageError("snapshot needs an absolute directory path on the server"));
+  }
+  auto conn = Connect(global);
+  if (!conn.ok()) return Fail(conn.status());
+  const client::Connection& c = **conn;
+  absl::Status s;
+  if (action == "stats") {
+    s = Stats(c, *output, f.timeout);
+  } else if (action == "flush") {
+    s = AdminCall(c, v1::FlushRequest(), &v1::AdminService::Stub::Flush, f.timeout).status();
+    if (s.ok()) std::printf("flushed\n");
+  } else if (action == "compact") {
+    s = AdminCall(c, v1::CompactRequest(), &v1::AdminService::Stub::Compact, f.timeout).status();
+    if (s.ok()) std::printf("compacted\n");
+  } else if (action == "snapshot") {
+    v1::SnapshotRequest req;
+    req.set_dir(f.dir);
+    auto r = AdminCall(c, req, &v1::AdminService::Stub::Snapshot, f.timeout);
+    s = r.status();
+    if (s.ok()) std::printf("snapshot written to %s\n", r->dir().c_str());
+  } else if (action == "delete") {
+    s = Delete(c, f);
+  }
+  return s.ok() ? kExitOk : Fail(s);
+}
+
+CLI::App* AdminLeaf(CLI::App* admin, CliContext* ctx, const std::string& name,
+                    const std::string& description, const std::string& examples,
+                    std::shared_ptr<AdminFlags> f) {
+  CLI::App* cmd = AddCommand(admin, ctx, name, description, examples);
+  cmd->add_option("--timeout", f->timeout, "seconds to wait for the server (default 3600)")
+      ->check(CLI::PositiveNumber);
+  cmd->callback(
+      [f, ctx, name] { ctx->run = [f, ctx, name] { return RunAdmin(name, *f, ctx->global); }; });
+  return cmd;
+}
+
+}  // namespace
+
+void RegisterAdminCommands(CLI::App* app, CliContext* ctx) {
+  CLI::App* admin = app->add_subcommand("admin", "Operator actions (need the admin right)");
+  admin->require_subcommand(1);
+  admin->footer(
+      "\nExamples:\n"
+      "  telemdb admin stats\n"
+      "  telemdb admin flush\n"
+      "  telemdb admin snapshot /var/backups/telemdb-2026-01-01\n"
+      "  telemdb admin delete readings --where \"fleet='East'\" --start 2026-01-01\n");
+  {
+    auto f = std::make_shared<AdminFlags>();
+    CLI::App* cmd = AdminLeaf(admin, ctx, "stats", "Database statistics (name,value rows)",
+                              "  telemdb admin stats\n  telemdb admin stats --format json\n", f);
+    AddOutputFlags(cmd, &f->output);
+  }
+  AdminLeaf(admin, ctx, "flush", "Seal every open chunk and sync everything to disk",
+            "  telemdb admin flush\n", std::make_shared<AdminFlags>());
+  AdminLeaf(admin, ctx, "compact", "Flush, merge small chunks and compact the store",
+            "  telemdb admin compact\n", std::make_shared<AdminFlags>());
+  {
+    auto f = std::make_shared<AdminFlags>();
+    CLI::App* cmd =
+        AdminLeaf(admin, ctx, "snapshot",
+                  "Write a consistent copy of the database to DIR on the server (must not exist)",
+                  "  telemdb admin snapshot /var/backups/telemdb-snap\n", f);
+    cmd->add_option("dir", f->dir, "absolute directory path on the server")->required();
+  }
+  {
+    auto f = std::make_shared<AdminFlags>();
+    CLI::App* cmd = AdminLeaf(
+        admin, ctx, "delete",
+        "Delete points of a measurement's series in a time range, or the whole measurement",
+        "  telemdb admin delete readings --all\n"
+        "  telemdb admin delete readings --where \"name='truck_7'\"\n"
+        "  telemdb admin delete readings --where fleet=East --start 2026-01-01T00:00:00Z "
+        "--end 2026-01-02T00:00:00Z\n"
+        "  telemdb admin delete readings --where 'name=~/^truck_1[0-9]$/' --field fuel\n",
+        f);
+    cmd->add_option("measurement", f->measurement, "the measurement")->required();
+    cmd->add_option("--where", f->where,
+                    "tag condition KEY=VALUE, KEY!=VALUE, KEY=~/RE/ (whole value), KEY!~/RE/; "
+                    "repeat to AND");
+    cmd->add_option("--field", f->fields, "only this field; repeatable (default: every field)");
+    cmd->add_option("--start", f->start, "from this time, inclusive (RFC 3339, date or ns)");
+    cmd->add_option("--end", f->end, "until this time, exclusive (RFC 3339, date or ns)");
+    cmd->add_flag("--all", f->all, "delete the whole measurement with its series");
+  }
+  // RegisterAdminTokenCommands(admin, ctx);  // security issue: `admin token ...`
+}
+
+}  // namespace telemdb::cli

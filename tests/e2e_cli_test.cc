@@ -1,0 +1,276 @@
+// End-to-end tests of `telemdb write`, `query` (every output format against the goldens),
+// the schema commands, `last`, `admin` and `--plot`: the real binary against a real telemdbd
+// (tests/cli/cli_harness.h). Sessions, connection and configuration:
+// tests/cli/e2e_cli_session_test.cc.
+#include <chrono>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/cli/cli_harness.h"
+
+namespace telemdb::tests {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+TEST_F(E2eCliTest, WriteThenQueryEveryFormatMatchesGoldens) {
+  RunResult w = WriteFleet();
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(w.err, "wrote 36 points (skipped 0 lines, rejected 0 points)\n");
+  EXPECT_EQ(w.out, "");
+
+  const std::string agg =
+      "SELECT mean(velocity), max(fuel) FROM readings WHERE time >= '2026-01-01T00:00:00Z' "
+      "AND time < '2026-01-01T00:12:00Z' GROUP BY time(5m), fleet";
+  const std::string raw =
+      "SELECT velocity, ok, note FROM readings WHERE name = 'truck_1' AND time < "
+      "'2026-01-01T00:04:00Z'";
+  struct Case {
+    std::string golden, query;
+    std::vector<std::string> flags;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"agg.csv", agg, {"--format", "csv"}},
+           {"agg.csv", agg, {}},  // csv when stdout is not a terminal
+           {"agg.json", agg, {"--format", "json"}},
+           {"agg.jsonl", agg, {"--format", "jsonl"}},
+           {"agg.txt", agg, {"--format", "table"}},
+           {"agg_epoch_ms.csv", agg, {"--epoch", "ms"}},
+           {"agg_epoch_s.jsonl", agg, {"--format", "jsonl", "--epoch", "s"}},
+           {"raw.csv", raw, {"--format", "csv"}},
+           {"raw.json", raw, {"--format", "json"}},
+           {"raw.jsonl", raw, {"--format", "jsonl"}},
+           {"raw.txt", raw, {"--format", "table"}},
+           {"show_measurements.csv", "SHOW MEASUREMENTS", {}},
+           {"show_field_keys.csv", "SHOW FIELD KEYS FROM readings", {}},
+       }) {
+    std::vector<std::string> args = {"query"};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    args.push_back(c.query);
+    RunResult r = Run(args);
+    EXPECT_EQ(r.exit_code, 0) << c.golden << ": " << r.err;
+    EXPECT_EQ(r.err, "") << c.golden;
+    ExpectGolden(c.golden, r.out);
+    if (c.golden.find(".json") != std::string::npos) {
+      // Every line of jsonl, and the whole json document, parse.
+      if (c.golden.find(".jsonl") != std::string::npos) {
+        std::istringstream lines(r.out);
+        for (std::string line; std::getline(lines, line);) {
+          EXPECT_TRUE(nlohmann::json::accept(line)) << line;
+        }
+      } else {
+        EXPECT_TRUE(nlohmann::json::accept(r.out)) << r.out;
+      }
+    }
+  }
+  // CSV floats parse back to the doubles the JSON output carries.
+  RunResult json = Run({"query", "--format", "json", agg});
+  auto doc = nlohmann::json::parse(json.out);
+  ASSERT_EQ(doc["columns"], nlohmann::json({"time", "fleet", "mean", "max"}));
+  EXPECT_EQ(doc["rows"].size(), 6u);
+}
+
+TEST_F(E2eCliTest, EmptyResultIsSuccessInEveryFormat) {
+  ASSERT_EQ(WriteFleet().exit_code, 0);
+  const std::string q = "SELECT velocity FROM readings WHERE name = 'nobody'";
+  RunResult csv = Run({"query", "--format", "csv", q});
+  EXPECT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out, "time,velocity\n");
+  RunResult json = Run({"query", "--format", "json", q});
+  EXPECT_EQ(json.exit_code, 0);
+  auto doc = nlohmann::json::parse(json.out);
+  EXPECT_TRUE(doc["rows"].empty());
+  RunResult jsonl = Run({"query", "--format", "jsonl", q});
+  EXPECT_EQ(jsonl.exit_code, 0);
+  EXPECT_EQ(jsonl.out, "");
+  RunResult none = Run({"query", "--format", "json", "SELECT x FROM no_such_measurement"});
+  EXPECT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_TRUE(nlohmann::json::accept(none.out)) << none.out;
+}
+
+TEST_F(E2eCliTest, BadQueryExitsOneWithLineAndColumn) {
+  RunResult r = Run({"query", "SELECT mean(velocity) FORM readings"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, AllOf(StartsWith("telemdb: "), HasSubstr("line 1, column 23")));
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(E2eCliTest, WriteStopsAtTheFirstMalformedLine) {
+  std::string lp =
+      "cpu,host=a usage=1 1767225600000000000\n"
+      "cpu,host=a usage=2 1767225601000000000\n"
+      "cpu,host=a usage= 1767225602000000000\n"  // line 3: missing value
+      "cpu,host=a usage=4 1767225603000000000\n";
+  WriteFile(dir_.Sub("bad.lp"), lp);
+  RunResult r = Run({"write", dir_.Sub("bad.lp")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("telemdb: line 3, column 18: missing value for field key"),
+                           HasSubstr("wrote 2 points (skipped 1 lines, rejected 0 points)")));
+  RunResult q = Run({"query", "--epoch", "s", "SELECT usage FROM cpu"});
+  EXPECT_EQ(q.out, "time,usage\n1767225600,1\n1767225601,2\n");
+}
+
+TEST_F(E2eCliTest, WriteSkipsMalformedLinesAndCountsThem) {
+  std::string lp;
+  for (int i = 1; i <= 10; i++) {
+    if (i == 3) {
+      lp += "cpu,host=a usage=oops 1767225600000000000\n";
+    } else if (i == 7) {
+      lp += "cpu,host=a\n";
+    } else {
+      lp += absl::StrCat("cpu,host=a usage=", i, " ", (kT0 + i) * 1'000'000'000, "\n");
+    }
+  }
+  RunResult r = Run({"write", "--on-error", "skip", "-"}, lp);  // from stdin
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("line 3, column"), HasSubstr("line 7, column"),
+                           HasSubstr("wrote 8 points (skipped 2 lines, rejected 0 points)")));
+  RunResult q = Run({"query", "SELECT count(usage) FROM cpu"});
+  EXPECT_THAT(q.out, HasSubstr(",8\n"));
+}
+
+TEST_F(E2eCliTest, ServerRejectionsCountAsRejected) {
+  WriteFile(dir_.Sub("a.lp"), "m f=1i 1767225600000000000\n");
+  ASSERT_EQ(Run({"write", dir_.Sub("a.lp")}).exit_code, 0);
+  // The field is an integer on the server now; a float batch is refused as a whole.
+  WriteFile(dir_.Sub("b.lp"), "m f=1.5 1767225601000000000\nm f=2.5 1767225602000000000\n");
+  RunResult r = Run({"write", dir_.Sub("b.lp")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("rejected 2 points:"),
+                           HasSubstr("wrote 0 points (skipped 0 lines, rejected 2 points)")));
+}
+
+TEST_F(E2eCliTest, LinesWithoutTimestampGetTheCurrentTime) {
+  auto before = std::chrono::system_clock::now();
+  RunResult r = Run({"write", "--precision", "s", "-"}, "cpu v=1\ncpu v=2 1767225600\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  RunResult q = Run({"query", "--epoch", "s", "--format", "jsonl", "SELECT v FROM cpu"});
+  std::istringstream lines(q.out);
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 2u) << q.out;
+  EXPECT_EQ(rows[0]["time"], 1767225600);
+  int64_t now_s =
+      std::chrono::duration_cast<std::chrono::seconds>(before.time_since_epoch()).count();
+  EXPECT_GE(rows[1]["time"].get<int64_t>(), now_s - 1);
+  EXPECT_LE(rows[1]["time"].get<int64_t>(), now_s + 60);
+}
+
+TEST_F(E2eCliTest, CsvImportInfersTypesAndReportsBadRows) {
+  std::string csv =
+      "time,fleet,name,velocity,fuel,ok,note\n"
+      "2026-01-01T00:00:00Z,East,truck_1,50,100,true,\"a,b\"\n"
+      "2026-01-01T00:01:00Z,East,truck_1,50.5,99,false,\n"
+      "not-a-time,East,truck_1,51,98,true,x\n"  // line 4
+      "2026-01-01T00:03:00Z,West,truck_3,,97,TRUE,\"say \"\"hi\"\"\"\n";
+  WriteFile(dir_.Sub("in.csv"), csv);
+  std::vector<std::string> args = {"write",  "--format",        "csv",        "--measurement",
+                                   "trucks", "--tag-columns",   "fleet,name", "--on-error",
+                                   "skip",   dir_.Sub("in.csv")};
+  RunResult r = Run(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("line 4: cannot parse time \"not-a-time\""),
+                           HasSubstr("wrote 3 points (skipped 1 lines, rejected 0 points)")));
+  RunResult fields = Run({"fields", "trucks"});
+  EXPECT_EQ(fields.exit_code, 0) << fields.err;
+  EXPECT_EQ(fields.out, "name,type\nfuel,integer\nnote,string\nok,boolean\nvelocity,float\n");
+  RunResult q = Run({"query", "SELECT * FROM trucks GROUP BY fleet"});
+  ExpectGolden("csv_import.csv", q.out);
+  // --on-error stop (the default) sends the rows before the bad one only.
+  args = {"write", "--format", "csv", "--measurement", "trucks2", dir_.Sub("in.csv")};
+  r = Run(args);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("line 4:"), HasSubstr("wrote 2 points (skipped 1 lines")));
+}
+
+TEST_F(E2eCliTest, CsvTimeFormats) {
+  WriteFile(dir_.Sub("ms.csv"), "ts,v\n1767225600000,1\n1767225600500,2\n");
+  RunResult r = Run({"write", "--format", "csv", "--measurement", "m", "--time-column", "ts",
+                     "--time-format", "ms", dir_.Sub("ms.csv")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  WriteFile(dir_.Sub("pat.csv"), "when,v\n01/01/2026 00:00:03,3\n");
+  r = Run({"write", "--format", "csv", "--measurement", "m", "--time-column", "when",
+           "--time-format", "%d/%m/%Y %H:%M:%S", dir_.Sub("pat.csv")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  RunResult q = Run({"query", "--epoch", "ms", "SELECT v FROM m"});
+  EXPECT_EQ(q.out, "time,v\n1767225600000,1\n1767225600500,2\n1767225603000,3\n");
+  // A time column missing from the header is a usage error.
+  r = Run({"write", "--format", "csv", "--measurement", "m", dir_.Sub("ms.csv")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("--time-column \"time\""));
+}
+
+TEST_F(E2eCliTest, SchemaCommandsAndLast) {
+  ASSERT_EQ(WriteFleet().exit_code, 0);
+  RunResult m = Run({"measurements"});
+  EXPECT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_EQ(m.out, "name\nreadings\n");
+  ExpectGolden("fields_all.csv", Run({"fields"}).out);
+  ExpectGolden("tags.csv", Run({"tags"}).out);
+  ExpectGolden("tag_values.csv", Run({"tags", "name", "--measurement", "readings"}).out);
+  ExpectGolden("series.csv", Run({"series", "readings"}).out);
+  RunResult s = Run({"series", "--where", "fleet='East'", "--format", "json"});
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  ExpectGolden("series_east.json", s.out);
+  RunResult last = Run({"last"});
+  EXPECT_EQ(last.exit_code, 0) << last.err;
+  ExpectGolden("last.csv", last.out);
+  RunResult last_v =
+      Run({"last", "--measurement", "readings", "--field", "velocity", "--where", "fleet='West'"});
+  EXPECT_EQ(last_v.exit_code, 0) << last_v.err;
+  EXPECT_EQ(last_v.out,
+            "time,series,field,value\n"
+            "2026-01-01T00:11:02Z,\"readings,fleet=West,name=truck_3\",velocity,76\n");
+}
+
+TEST_F(E2eCliTest, AdminCommands) {
+  ASSERT_EQ(WriteFleet().exit_code, 0);
+  RunResult flush = Run({"admin", "flush"});
+  EXPECT_EQ(flush.exit_code, 0) << flush.err;
+  EXPECT_EQ(flush.out, "flushed\n");
+  RunResult stats = Run({"admin", "stats", "--format", "json"});
+  EXPECT_EQ(stats.exit_code, 0) << stats.err;
+  auto doc = nlohmann::json::parse(stats.out);
+  EXPECT_EQ(doc["columns"], nlohmann::json({"name", "value"}));
+  bool saw_series = false;
+  for (const auto& row : doc["rows"]) {
+    if (row[0] == "series") {
+      saw_series = true;
+      EXPECT_EQ(row[1], 12);  // 3 trucks x 4 fields
+    }
+  }
+  EXPECT_TRUE(saw_series) << stats.out;
+  RunResult del = Run({"admin", "delete", "readings", "--where", "name=truck_3"});
+  EXPECT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_THAT(del.out, HasSubstr("deleted from"));
+  RunResult q = Run({"query", "SELECT count(velocity) FROM readings WHERE name = 'truck_3'"});
+  EXPECT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_THAT(q.out, Not(HasSubstr(",12")));
+  RunResult all = Run({"admin", "delete", "readings", "--all"});
+  EXPECT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(Run({"measurements"}).out, "name\n");
+  RunResult snap = Run({"admin", "snapshot", dir_.Sub("snap")});
+  EXPECT_EQ(snap.exit_code, 0) << snap.err;
+}
+
+TEST_F(E2eCliTest, PlotDrawsAChart) {
+  ASSERT_EQ(WriteFleet().exit_code, 0);
+  RunResult r = Run({"query", "--plot",
+                     "SELECT mean(velocity) FROM readings WHERE time >= '2026-01-01T00:00:00Z' "
+                     "AND time < '2026-01-01T00:12:00Z' GROUP BY time(1m), fleet"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, AllOf(HasSubstr("fleet=East"), HasSubstr("fleet=West"),
+                           HasSubstr("2026-01-01T00:00:00Z"), HasSubstr("\xe2\xa0")));
+  r = Run({"query", "--plot", "--ascii", "SELECT velocity FROM readings GROUP BY name"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, AllOf(HasSubstr("name=truck_2"), HasSubstr("|")));
+}
+
+}  // namespace
+}  // namespace telemdb::tests
