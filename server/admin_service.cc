@@ -117,6 +117,9 @@ grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* ctx,
     resp->set_memory_bytes(st->memory_bytes);
     resp->set_rss_bytes(RssBytes());
     resp->set_version(kVersion);
+    resp->set_encryption_key_id(st->encryption_key_id);
+    resp->set_files_under_old_keys(st->files_under_old_keys);
+    resp->set_rekey_state(st->rekey_state);
     return absl::OkStatus();
   });
 }

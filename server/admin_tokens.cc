@@ -87,7 +87,11 @@ grpc::ServerUnaryReactor* AdminService::VerifyAudit(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AdminService::Rekey(grpc::CallbackServerContext* ctx,
                                               const v1::RekeyRequest*, v1::RekeyResponse* resp) {
   return Run(ctx, "rekey", [this, resp](const auth::Identity&) -> absl::Status {
-    return absl::FailedPreconditionError("encryption at rest is not configured on this server");
+    absl::Status s = db_->StartRekey();  // FailedPrecondition when encryption is off
+    if (!s.ok()) return s;
+    auto st = db_->GetStats();
+    if (st.ok()) resp->set_pending_files(st->files_under_old_keys);
+    return absl::OkStatus();
   });
 }
 

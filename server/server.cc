@@ -20,6 +20,7 @@
 #include "server/auth/token_store.h"
 #include "server/common/call_tracker.h"
 #include "server/tls.h"
+#include "storage/crypto/gcm_record_cipher.h"
 #include "storage/crypto/key_ring.h"
 #include "storage/db.h"
 #include "util/log.h"
@@ -133,7 +134,11 @@ absl::Status Server::Start() {
 
   if (o.audit_log != "none") {
     std::string path = o.audit_log.empty() ? o.data_dir + "/audit.log" : o.audit_log;
-    ASSIGN_OR_RETURN(r.audit, audit::AuditLog::Open(path, r.db.get()));
+    std::unique_ptr<storage::crypto::RecordCipher> cipher;
+    if (so.encryption_keys) {
+      ASSIGN_OR_RETURN(cipher, storage::crypto::GcmRecordCipher::Create(so.encryption_keys));
+    }
+    ASSIGN_OR_RETURN(r.audit, audit::AuditLog::Open(path, r.db.get(), std::move(cipher)));
     r.audit->Record(
         "server.start", "telemdbd", "ok",
         {{"listen", o.listen}, {"tls", o.tls.enabled() ? "on" : "off"}, {"auth", o.auth}});

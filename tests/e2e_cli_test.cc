@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "re2/re2.h"
 #include "nlohmann/json.hpp"
 #include "tests/cli/cli_harness.h"
 
@@ -257,6 +258,52 @@ TEST_F(E2eCliTest, AdminCommands) {
   EXPECT_EQ(Run({"measurements"}).out, "name\n");
   RunResult snap = Run({"admin", "snapshot", dir_.Sub("snap")});
   EXPECT_EQ(snap.exit_code, 0) << snap.err;
+}
+
+TEST_F(E2eCliTest, TokenLifecycleAndAuditVerify) {
+  RunResult created = Run({"admin", "token", "create", "--scope", "write:device=truck_1*",
+                           "--scope", "read", "--description", "gateway 7", "--expires", "30d"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  // The secret alone on the last line, URL-safe characters only.
+  std::string out = created.out;
+  ASSERT_FALSE(out.empty());
+  out.pop_back();
+  const std::string secret = out.substr(out.rfind('\n') + 1);
+  EXPECT_TRUE(RE2::FullMatch(secret, "[A-Za-z0-9_-]{40,}")) << created.out;
+  const std::string id = secret.substr(4, 12);
+  // The new token writes its own devices, not others (exit 1: the server refused).
+  std::string lp = dir_.Sub("t.lp");
+  WriteFile(lp, "m,device=truck_17 v=1 1767225600000000000\n");
+  std::vector<std::string> env = {"TELEMDB_TOKEN=" + secret};
+  std::vector<std::string> base = {Cli(), "--addr", server_->addr()};
+  auto as_token = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = base;
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunProgram(argv, "", env);
+  };
+  EXPECT_EQ(as_token({"write", lp}).exit_code, 0);
+  WriteFile(lp, "m,device=truck_2 v=1 1767225600000000000\n");
+  EXPECT_NE(as_token({"write", lp}).exit_code, 0);
+  // list: id first, never a secret.
+  RunResult list = Run({"admin", "token", "list", "--format", "csv"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(list.out.substr(0, list.out.find('\n')),
+            "id,description,scopes,created,expires,last_used,revoked");
+  EXPECT_THAT(list.out, HasSubstr(id + ",gateway 7,write:device=truck_1* read,"));
+  EXPECT_THAT(list.out, Not(HasSubstr(secret.substr(17))));
+  // rotate prints a new secret; revoke ends it.
+  RunResult rotated = Run({"admin", "token", "rotate", id, "--overlap", "1h"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  std::string rout = rotated.out;
+  rout.pop_back();
+  const std::string fresh = rout.substr(rout.rfind('\n') + 1);
+  EXPECT_NE(fresh, secret);
+  EXPECT_EQ(Run({"admin", "token", "revoke", id}).exit_code, 0);
+  EXPECT_EQ(as_token({"measurements"}).exit_code, 3);  // revoked: an auth failure
+  RunResult audit = Run({"admin", "audit", "verify"});
+  EXPECT_EQ(audit.exit_code, 0) << audit.err;
+  EXPECT_THAT(audit.out, HasSubstr("audit log intact"));
+  EXPECT_EQ(Run({"admin", "token", "revoke", "nosuchtoken0"}).exit_code, 1);
 }
 
 TEST_F(E2eCliTest, PlotDrawsAChart) {

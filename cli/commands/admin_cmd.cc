@@ -10,6 +10,7 @@
 #include "cli/app/command.h"
 #include "cli/app/exit_codes.h"
 #include "cli/client/rpc_status.h"
+#include "cli/commands/admin_call.h"
 #include "cli/commands/query_printer.h"
 #include "telemdb/v1/admin.grpc.pb.h"
 #include "util/status_macros.h"
@@ -27,23 +28,6 @@ struct AdminFlags {
   bool all = false;
   double timeout = 3600;
 };
-
-// One unary AdminService call with the token and a deadline.
-template <typename Req, typename Resp>
-absl::StatusOr<Resp> AdminCall(const client::Connection& conn, const Req& req,
-                               grpc::Status (v1::AdminService::Stub::*method)(grpc::ClientContext*,
-                                                                              const Req&, Resp*),
-                               double timeout_s) {
-  auto stub = v1::AdminService::NewStub(conn.channel());
-  grpc::ClientContext ctx;
-  conn.Prepare(&ctx);
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
-  Resp resp;
-  absl::Status s = client::FromGrpcStatus(((*stub).*method)(&ctx, req, &resp));
-  if (!s.ok()) return s;
-  return resp;
-}
 
 // "fleet='East'", "fleet=East", "name!='x'", "name=~/^t/", "name!~/x/" -> a TagMatcher.
 absl::StatusOr<v1::TagMatcher> ParseTagCondition(const std::string& cond) {
@@ -86,21 +70,27 @@ absl::StatusOr<v1::TagMatcher> ParseTagCondition(const std::string& cond) {
 absl::Status Stats(const client::Connection& conn, const OutputOptions& out, double timeout) {
   ASSIGN_OR_RETURN(auto r,
                    AdminCall(conn, v1::StatsRequest(), &v1::AdminService::Stub::Stats, timeout));
-  std::vector<std::pair<std::string, uint64_t>> values = {{"series", r.series()},
-                                                          {"head_points", r.head_points()},
-                                                          {"head_bytes", r.head_bytes()},
-                                                          {"stored_points", r.stored_points()},
-                                                          {"stored_chunks", r.stored_chunks()},
-                                                          {"wal_bytes", r.wal_bytes()},
-                                                          {"wal_segments", r.wal_segments()},
-                                                          {"disk_bytes", r.disk_bytes()},
-                                                          {"memory_bytes", r.memory_bytes()},
-                                                          {"rss_bytes", r.rss_bytes()}};
+  std::vector<std::pair<std::string, uint64_t>> values = {
+      {"series", r.series()},
+      {"head_points", r.head_points()},
+      {"head_bytes", r.head_bytes()},
+      {"stored_points", r.stored_points()},
+      {"stored_chunks", r.stored_chunks()},
+      {"wal_bytes", r.wal_bytes()},
+      {"wal_segments", r.wal_segments()},
+      {"disk_bytes", r.disk_bytes()},
+      {"memory_bytes", r.memory_bytes()},
+      {"rss_bytes", r.rss_bytes()},
+      {"encryption_key_id", r.encryption_key_id()},
+      {"files_under_old_keys", r.files_under_old_keys()}};
   for (const auto& cf : r.column_families()) {
     values.emplace_back("cf_bytes." + cf.name(), cf.bytes());
   }
   std::vector<std::vector<Cell>> rows;
   rows.push_back({Cell::String("version"), Cell::String(r.version())});
+  if (!r.rekey_state().empty()) {
+    rows.push_back({Cell::String("rekey_state"), Cell::String(r.rekey_state())});
+  }
   for (const auto& [k, v] : values) {
     rows.push_back({Cell::String(k), Cell::Int(static_cast<int64_t>(v))});
   }
@@ -197,7 +187,9 @@ void RegisterAdminCommands(CLI::App* app, CliContext* ctx) {
       "  telemdb admin stats\n"
       "  telemdb admin flush\n"
       "  telemdb admin snapshot /var/backups/telemdb-2026-01-01\n"
-      "  telemdb admin delete readings --where \"fleet='East'\" --start 2026-01-01\n");
+      "  telemdb admin delete readings --where \"fleet='East'\" --start 2026-01-01\n"
+      "  telemdb admin token create --scope write:device=truck_1* --description gateway-7\n"
+      "  telemdb admin audit verify\n");
   {
     auto f = std::make_shared<AdminFlags>();
     CLI::App* cmd = AdminLeaf(admin, ctx, "stats", "Database statistics (name,value rows)",
@@ -236,7 +228,7 @@ void RegisterAdminCommands(CLI::App* app, CliContext* ctx) {
     cmd->add_option("--end", f->end, "until this time, exclusive (RFC 3339, date or ns)");
     cmd->add_flag("--all", f->all, "delete the whole measurement with its series");
   }
-  // RegisterAdminTokenCommands(admin, ctx);  // security issue: `admin token ...`
+  RegisterAdminTokenCommands(admin, ctx);
 }
 
 }  // namespace telemdb::cli

@@ -7,10 +7,12 @@
 
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "storage/crypto/record_cipher.h"
 #include "storage/db.h"
 #include "util/log.h"
 #include "util/status_macros.h"
@@ -49,8 +51,13 @@ std::string Body(nlohmann::json record) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, storage::Db* db) {
+AuditLog::AuditLog(std::string path, storage::Db* db) : path_(std::move(path)), db_(db) {}
+
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(
+    const std::string& path, storage::Db* db,
+    std::unique_ptr<storage::crypto::RecordCipher> cipher) {
   std::unique_ptr<AuditLog> log(new AuditLog(path, db));
+  log->cipher_ = std::move(cipher);
   ASSIGN_OR_RETURN(auto secret, db->GetMeta(kSecretKey));
   if (secret) {
     log->secret_ = *secret;
@@ -91,13 +98,28 @@ AuditLog::~AuditLog() {
 void AuditLog::Record(const std::string& event, const std::string& who, const std::string& outcome,
                       const std::vector<std::pair<std::string, std::string>>& fields) {
   absl::MutexLock l(&mu_);
+  nlohmann::json content;
+  content["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
+  content["event"] = event;
+  content["who"] = who;
+  content["outcome"] = outcome;
+  for (const auto& [k, v] : fields) content[k] = v;
   nlohmann::json j;
-  j["seq"] = seq_ + 1;
-  j["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::Now(), absl::UTCTimeZone());
-  j["event"] = event;
-  j["who"] = who;
-  j["outcome"] = outcome;
-  for (const auto& [k, v] : fields) j[k] = v;
+  if (cipher_) {
+    // Sealed: who did what stays out of the data directory's plaintext.
+    std::string sealed;
+    absl::Status s = cipher_->Seal(absl::StrCat("audit:", seq_ + 1), content.dump(), &sealed);
+    if (!s.ok()) {
+      Log(LogLevel::kError, "audit.seal_failed", {{"error", s.ToString()}});
+      return;
+    }
+    j["seq"] = seq_ + 1;
+    j["key"] = cipher_->active_key_id();
+    j["sealed"] = absl::Base64Escape(sealed);
+  } else {
+    j = content;
+    j["seq"] = seq_ + 1;
+  }
   std::string mac = Mac(secret_, last_mac_, j.dump());
   j["mac"] = mac;
   std::string line = j.dump() + "\n";

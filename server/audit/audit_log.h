@@ -22,7 +22,10 @@
 
 namespace telemdb::storage {
 class Db;
+namespace crypto {
+class RecordCipher;
 }
+}  // namespace telemdb::storage
 
 namespace telemdb::audit {
 
@@ -34,9 +37,13 @@ struct VerifyResult {
 
 class AuditLog {
  public:
-  // Opens (creating) the log at `path`; the HMAC secret and the anchor live in `db`.
+  // Opens (creating) the log at `path`; the HMAC secret and the anchor live in `db`. With a
+  // `cipher` (encryption at rest), each record's content is sealed with AES-256-GCM:
+  // {"seq","key","sealed","mac"}; the chain still verifies without the key.
   // Errors: the file cannot be opened; the database fails.
-  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path, storage::Db* db);
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(
+      const std::string& path, storage::Db* db,
+      std::unique_ptr<storage::crypto::RecordCipher> cipher = nullptr);
   ~AuditLog();
 
   // Appends one record: {"seq", "ts", "event", "who", "outcome", fields...}. Failures to
@@ -50,13 +57,14 @@ class AuditLog {
   const std::string& path() const { return path_; }
 
  private:
-  AuditLog(std::string path, storage::Db* db) : path_(std::move(path)), db_(db) {}
+  AuditLog(std::string path, storage::Db* db);
 
   std::string path_;
   storage::Db* db_;
   absl::Mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   std::string secret_;  // HMAC key, 32 bytes
+  std::unique_ptr<storage::crypto::RecordCipher> cipher_;
   uint64_t seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_mac_ ABSL_GUARDED_BY(mu_);
 };
