@@ -1,4 +1,5 @@
 // The write path: validate, resolve series, WAL (group commit), apply to the head.
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "storage/batch_validator.h"
@@ -43,7 +44,7 @@ absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
   // Resolve every column's series; reserve ids for new ones.
   std::vector<std::vector<SeriesId>> ids(groups->size());
   std::vector<wal::NewSeries> created;
-  std::vector<std::string> reserved;
+  absl::flat_hash_set<SeriesId> created_ids;
   std::string key;
   for (size_t g = 0; g < groups->size(); g++) {
     const SeriesBatch& grp = (*groups)[g];
@@ -56,7 +57,7 @@ absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
       keys::AppendField(&key, grp.fields[f].name);
       auto r = index_.FindOrReserve(key, grp.fields[f].type, options_.limits.max_series);
       if (!r.ok()) {
-        index_.Release(reserved);
+        index_.Release(created);
         finish_dedup();
         BatchError where{static_cast<int64_t>(g), DescribeGroup(grp), grp.fields[f].name, -1};
         return MakeBatchError(r.status().code(), where,
@@ -64,29 +65,24 @@ absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
                                            where.field, "\": ", r.status().message()));
       }
       ids[g][f] = r->id;
-      if (r->is_new) {
-        bool dup = false;
-        for (const auto& c : created) dup |= c.id == r->id;
-        if (!dup) {
-          created.push_back({r->id, grp.fields[f].type, key});
-          reserved.push_back(key);
-        }
+      if (r->is_new && created_ids.insert(r->id).second) {
+        created.push_back({r->id, grp.fields[f].type, key});
       }
     }
   }
 
   wal::WriteRecordMeta meta{wo.producer_id, wo.sequence, now};
-  std::string payload;
-  wal::EncodeWriteRecord(meta, created, *groups, ids, &payload);
   CommitLog::Request req;
-  wal::AppendRecord(&req.framed, wal::RecordType::kWriteBatch, wal::kPlaintextKeyId, payload);
+  req.framed.assign(wal::kRecordHeaderSize, '\0');
+  wal::EncodeWriteRecord(meta, created, *groups, ids, &req.framed);
+  wal::FinishRecord(&req.framed, wal::RecordType::kWriteBatch, wal::kPlaintextKeyId);
   req.sync = wo.ack_mode.value_or(options_.default_ack_mode) == AckMode::kSync;
   req.apply = [&](uint64_t segment) {
     ApplyWrite(meta, created, *groups, ids, segment);
     applied = true;
   };
   absl::Status s = log_->Submit(std::move(req));
-  if (!applied) index_.Release(reserved);
+  if (!applied) index_.Release(created);
   finish_dedup();
   if (!s.ok()) return s;
   return WriteResult{points, false};

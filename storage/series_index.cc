@@ -7,6 +7,7 @@
 #include "re2/re2.h"
 #include "storage/key_layout.h"
 #include "storage/kv_store.h"
+#include "storage/wal/batch_record.h"
 #include "util/coding.h"
 #include "util/status_macros.h"
 
@@ -121,6 +122,9 @@ absl::Status SeriesIndex::AddLocked(SeriesId id, ValueType type, std::string_vie
   live_++;
   by_key_[KeyOf(e)] = id;
   InsertSorted(&by_field_[e.measurement][e.field], id);
+  MeasurementSchema& schema = schemas_[e.measurement];
+  schema.field_types[e.field][static_cast<int>(type)]++;
+  for (const auto& [k, v] : kv.tags) schema.tag_keys[std::string(k)]++;
   if (add_tag_postings) {
     for (const auto& [k, v] : kv.tags) InsertSorted(&postings_[PostingName(k, v)], id);
   }
@@ -210,10 +214,11 @@ absl::StatusOr<SeriesIndex::Resolved> SeriesIndex::FindOrReserve(std::string_vie
   return Resolved{id, true};
 }
 
-void SeriesIndex::Release(const std::vector<std::string>& reserved_keys) {
+void SeriesIndex::Release(const std::vector<wal::NewSeries>& reserved) {
+  if (reserved.empty()) return;
   absl::MutexLock l(&mu_);
-  for (const auto& key : reserved_keys) {
-    auto it = pending_.find(key);
+  for (const auto& ns : reserved) {
+    auto it = pending_.find(ns.key);
     if (it != pending_.end() && --it->second.refs == 0) pending_.erase(it);
   }
 }
@@ -256,6 +261,19 @@ void SeriesIndex::Remove(const std::vector<SeriesId>& ids, KvBatch* persist) {
         EraseSorted(&pit->second, id);
         if (pit->second.empty()) postings_.erase(pit);
       }
+    }
+    if (auto sit = schemas_.find(e.measurement); sit != schemas_.end()) {
+      MeasurementSchema& schema = sit->second;
+      auto ft = schema.field_types.find(e.field);
+      if (ft != schema.field_types.end() && --ft->second[static_cast<int>(e.type)] == 0 &&
+          std::all_of(ft->second.begin(), ft->second.end(), [](uint32_t n) { return n == 0; })) {
+        schema.field_types.erase(ft);
+      }
+      for (const auto& [k, v] : kv.tags) {
+        auto tk = schema.tag_keys.find(std::string(k));
+        if (tk != schema.tag_keys.end() && --tk->second == 0) schema.tag_keys.erase(tk);
+      }
+      if (schema.field_types.empty()) schemas_.erase(sit);
     }
     auto mit = by_field_.find(e.measurement);
     if (mit != by_field_.end()) {
@@ -386,17 +404,12 @@ std::vector<std::pair<std::string, ValueType>> SeriesIndex::Fields(
   std::vector<std::pair<std::string, ValueType>> out;
   auto mid = name_ids_.find(std::string(measurement));
   if (mid == name_ids_.end()) return out;
-  auto mit = by_field_.find(mid->second);
-  if (mit == by_field_.end()) return out;
-  for (const auto& [fid, list] : mit->second) {
+  auto sit = schemas_.find(mid->second);
+  if (sit == schemas_.end()) return out;
+  for (const auto& [fid, counts] : sit->second.field_types) {
     // Series of one field may differ in type (one device sends ints, another floats).
-    bool seen[5] = {false, false, false, false, false};
-    for (SeriesId id : list) {
-      ValueType t = entries_[id].type;
-      if (!seen[static_cast<int>(t)]) {
-        seen[static_cast<int>(t)] = true;
-        out.emplace_back(names_[fid], t);
-      }
+    for (int t = 1; t <= 4; t++) {
+      if (counts[t] > 0) out.emplace_back(names_[fid], static_cast<ValueType>(t));
     }
   }
   std::sort(out.begin(), out.end());
@@ -406,21 +419,17 @@ std::vector<std::pair<std::string, ValueType>> SeriesIndex::Fields(
 std::vector<std::string> SeriesIndex::TagKeys(std::string_view measurement) const {
   absl::ReaderMutexLock l(&mu_);
   std::vector<std::string> out;
-  std::vector<SeriesId> in_measurement;
   if (!measurement.empty()) {
     auto mid = name_ids_.find(std::string(measurement));
     if (mid == name_ids_.end()) return out;
-    auto mit = by_field_.find(mid->second);
-    if (mit == by_field_.end()) return out;
-    for (const auto& [f, list] : mit->second) {
-      in_measurement.insert(in_measurement.end(), list.begin(), list.end());
-    }
-    std::sort(in_measurement.begin(), in_measurement.end());
+    auto sit = schemas_.find(mid->second);
+    if (sit == schemas_.end()) return out;
+    for (const auto& [key, count] : sit->second.tag_keys) out.push_back(key);
+    return out;
   }
   for (const auto& [name, ids] : postings_) {
     std::string key = name.substr(0, name.find('\0'));
     if (!out.empty() && out.back() == key) continue;
-    if (!measurement.empty() && Intersect(in_measurement, ids).empty()) continue;
     out.push_back(std::move(key));
   }
   return out;
@@ -430,23 +439,25 @@ std::vector<std::string> SeriesIndex::TagValues(std::string_view key, std::strin
                                                 size_t limit) const {
   absl::ReaderMutexLock l(&mu_);
   std::vector<std::string> out;
-  std::vector<SeriesId> in_measurement;
+  uint32_t m = 0;
   if (!measurement.empty()) {
     auto mid = name_ids_.find(std::string(measurement));
     if (mid == name_ids_.end()) return out;
-    auto mit = by_field_.find(mid->second);
-    if (mit == by_field_.end()) return out;
-    for (const auto& [f, list] : mit->second) {
-      in_measurement.insert(in_measurement.end(), list.begin(), list.end());
-    }
-    std::sort(in_measurement.begin(), in_measurement.end());
+    auto sit = schemas_.find(mid->second);
+    if (sit == schemas_.end() || !sit->second.tag_keys.contains(std::string(key))) return out;
+    m = mid->second;
   }
   std::string prefix = std::string(key) + '\0';
   for (auto it = postings_.lower_bound(prefix);
        it != postings_.end() && it->first.compare(0, prefix.size(), prefix) == 0 &&
        out.size() < limit;
        ++it) {
-    if (!measurement.empty() && Intersect(in_measurement, it->second).empty()) continue;
+    // A value belongs to the measurement when one of its series does (usually the first).
+    if (!measurement.empty() &&
+        std::none_of(it->second.begin(), it->second.end(),
+                     [&](SeriesId id) { return entries_[id].measurement == m; })) {
+      continue;
+    }
     out.push_back(it->first.substr(prefix.size()));
   }
   return out;

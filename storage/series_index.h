@@ -10,6 +10,7 @@
 #ifndef TELEMDB_STORAGE_SERIES_INDEX_H_
 #define TELEMDB_STORAGE_SERIES_INDEX_H_
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -33,6 +34,9 @@ namespace telemdb::storage {
 
 class KvBatch;
 class KvStore;
+namespace wal {
+struct NewSeries;
+}
 
 struct TagMatcher {
   enum class Op : uint8_t { kEqual, kNotEqual, kRegex, kNotRegex, kExists, kNotExists };
@@ -79,7 +83,7 @@ class SeriesIndex {
                                          uint64_t max_series);
 
   // Gives back reservations of a write that failed before it reached the WAL.
-  void Release(const std::vector<std::string>& reserved_keys);
+  void Release(const std::vector<wal::NewSeries>& reserved);
 
   // Makes series `id` visible and adds its rows to `persist`. Idempotent (replay).
   // Errors: DataLoss when `key_bytes` is malformed.
@@ -143,6 +147,13 @@ class SeriesIndex {
       ABSL_GUARDED_BY(mu_);
   // "tagkey\0tagvalue" -> series ids (ascending).
   absl::btree_map<std::string, std::vector<SeriesId>> postings_ ABSL_GUARDED_BY(mu_);
+  // Schema of each measurement, kept up to date so planning a query costs nothing like the
+  // number of series: series per (field, type) and per tag key.
+  struct MeasurementSchema {
+    absl::btree_map<uint32_t, std::array<uint32_t, 5>> field_types;  // field id -> per type
+    absl::btree_map<std::string, uint32_t> tag_keys;
+  };
+  absl::flat_hash_map<uint32_t, MeasurementSchema> schemas_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<char[]>> arena_ ABSL_GUARDED_BY(mu_);
   size_t arena_used_ ABSL_GUARDED_BY(mu_) = 0;
   size_t arena_bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -147,7 +147,10 @@ void EncodeWriteRecord(const WriteRecordMeta& meta, const std::vector<NewSeries>
                        const std::vector<SeriesBatch>& groups,
                        const std::vector<std::vector<SeriesId>>& ids, std::string* out) {
   size_t estimate = 64;
-  for (const auto& g : groups) estimate += g.timestamps.size() * (3 + 9 * g.fields.size());
+  for (const auto& ns : new_series) estimate += ns.key.size() + 16;
+  for (const auto& g : groups) {
+    estimate += 16 + g.timestamps.size() * (3 + 9 * g.fields.size()) + 12 * g.fields.size();
+  }
   out->reserve(out->size() + estimate);
   out->push_back(static_cast<char>(meta.producer_id.empty() ? 0 : kHasProducer));
   if (!meta.producer_id.empty()) {

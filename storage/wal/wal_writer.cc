@@ -27,6 +27,15 @@ bool ParseSegmentName(const std::string& name, uint64_t* number) {
   return true;
 }
 
+void FinishRecord(std::string* rec, RecordType type, uint32_t key_id) {
+  char* h = rec->data();
+  const size_t payload = rec->size() - kRecordHeaderSize;
+  EncodeFixed32(h + 4, static_cast<uint32_t>(payload));
+  h[8] = static_cast<char>(type);
+  EncodeFixed32(h + 9, key_id);
+  EncodeFixed32(h, crc32c::Value(h + 4, kRecordHeaderSize - 4 + payload));
+}
+
 void AppendRecord(std::string* out, RecordType type, uint32_t key_id, std::string_view payload) {
   size_t start = out->size();
   out->resize(start + kRecordHeaderSize);

@@ -28,6 +28,9 @@ bool ParseSegmentName(const std::string& name, uint64_t* number);
 
 // Appends the record framing of one payload to `out` (header + payload).
 void AppendRecord(std::string* out, RecordType type, uint32_t key_id, std::string_view payload);
+// Frames in place a record whose payload was appended to `rec` after kRecordHeaderSize
+// placeholder bytes (saves copying a large payload).
+void FinishRecord(std::string* rec, RecordType type, uint32_t key_id);
 
 class WalWriter {
  public:
