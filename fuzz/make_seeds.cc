@@ -48,6 +48,17 @@ int main() {
   s.floats.clear();
   for (int i = 0; i < 300; i++) s.strings.push_back(i % 3 ? "idle" : "driving");
   Put("chunk_decode_fuzzer", "strings", *codec::EncodeChunk(s));
+  // A compass heading over 1000 points: its deltas take the int stream's entropy layout.
+  codec::Columns h = n;
+  h.ts.clear();
+  h.ints.clear();
+  int64_t heading = 180;
+  for (int i = 0; i < 1000; i++) {
+    h.ts.push_back(1'767'225'600'000'000'000 + i * 10'000'000'000LL);
+    heading = (heading + (i * i * 7919) % 41 - 20 + 360) % 360;
+    h.ints.push_back(heading);
+  }
+  Put("chunk_decode_fuzzer", "entropy", *codec::EncodeChunk(h));
 
   // A WAL segment with a write and a delete record.
   std::vector<SeriesBatch> groups(1);

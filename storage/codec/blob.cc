@@ -20,13 +20,28 @@ ZSTD_CCtx* ThreadCCtx() {
   thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
   return ctx.get();
 }
+ZSTD_CCtx* ThreadLiteralsCCtx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx([] {
+    ZSTD_CCtx* c = ZSTD_createCCtx();
+    if (c != nullptr && (ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 1)) ||
+                         ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_strategy, ZSTD_fast)) ||
+                         ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, 7)) ||
+                         ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, 14)))) {
+      ZSTD_freeCCtx(c);
+      c = nullptr;
+    }
+    return c;
+  }());
+  return ctx.get();
+}
 ZSTD_DCtx* ThreadDCtx() {
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
   return ctx.get();
 }
 
-// Compresses `raw` into `dst`; false if zstd fails.
-bool Compress(std::string_view raw, int level, std::string* dst) {
+}  // namespace
+
+bool ZstdCompress(std::string_view raw, int level, std::string* dst) {
   ZSTD_CCtx* ctx = ThreadCCtx();
   if (ctx == nullptr) return false;
   dst->resize(ZSTD_compressBound(raw.size()));
@@ -36,11 +51,9 @@ bool Compress(std::string_view raw, int level, std::string* dst) {
   return true;
 }
 
-}  // namespace
-
 void PutBlob(std::string_view raw, int zstd_level, std::string* out) {
   std::string comp;
-  if (raw.size() >= 32 && Compress(raw, zstd_level, &comp) &&
+  if (raw.size() >= 32 && ZstdCompress(raw, zstd_level, &comp) &&
       comp.size() + VarintLength(comp.size()) < raw.size()) {
     out->push_back(static_cast<char>(BlobCompression::kZstd));
     PutVarint64(out, raw.size());
@@ -71,19 +84,33 @@ absl::Status GetBlob(ByteReader* in, std::string* raw) {
   if (!in->GetLengthPrefixed(&comp)) return absl::DataLossError("truncated zstd blob");
   if (raw_len > comp.size() * kMaxZstdRatio) return absl::DataLossError("implausible blob size");
   raw->resize(raw_len);
+  return ZstdDecompressExact(comp, raw->data(), raw_len);
+}
+
+absl::Status ZstdDecompressExact(std::string_view comp, char* dst, size_t n) {
   ZSTD_DCtx* ctx = ThreadDCtx();
   if (ctx == nullptr) return absl::ResourceExhaustedError("zstd: cannot create context");
-  const size_t n = ZSTD_decompressDCtx(ctx, raw->data(), raw->size(), comp.data(), comp.size());
-  if (ZSTD_isError(n)) {
-    return absl::DataLossError(std::string("zstd: ") + ZSTD_getErrorName(n));
+  const size_t got = ZSTD_decompressDCtx(ctx, dst, n, comp.data(), comp.size());
+  if (ZSTD_isError(got)) {
+    return absl::DataLossError(std::string("zstd: ") + ZSTD_getErrorName(got));
   }
-  if (n != raw_len) return absl::DataLossError("zstd blob size mismatch");
+  if (got != n) return absl::DataLossError("zstd frame size mismatch");
   return absl::OkStatus();
+}
+
+bool ZstdCompressLiterals(std::string_view raw, std::string* dst) {
+  ZSTD_CCtx* ctx = ThreadLiteralsCCtx();
+  if (ctx == nullptr) return false;
+  dst->resize(ZSTD_compressBound(raw.size()));
+  const size_t n = ZSTD_compress2(ctx, dst->data(), dst->size(), raw.data(), raw.size());
+  if (ZSTD_isError(n)) return false;
+  dst->resize(n);
+  return true;
 }
 
 size_t ZstdCompressedSize(std::string_view raw, int level) {
   std::string comp;
-  return Compress(raw, level, &comp) ? comp.size() : 0;
+  return ZstdCompress(raw, level, &comp) ? comp.size() : 0;
 }
 
 }  // namespace telemdb::storage::codec

@@ -65,10 +65,18 @@ enum class StringCodec : uint8_t {
 // Order 0 packs the values themselves (frame of reference), 1 their deltas, 2 the deltas of
 // deltas. kIntStreamSparse stores a fill value and only the residuals that differ from it
 // (positions and values as nested int streams, which are never sparse themselves).
+// kIntStreamEntropy (never with kIntStreamSparse, never nested) stores the residuals minus
+// their minimum as one or two byte planes, each a zstd frame: zstd's Huffman literals get
+// within a fraction of a bit of the residuals' entropy where bit-packing rounds up to whole
+// bits per block (a random walk of +-20 costs 5.4 bits, not 6; a rare wrap-around, not 10).
 inline constexpr uint8_t kIntStreamOrderMask = 0x03;
 inline constexpr uint8_t kIntStreamSparse = 0x04;
-inline constexpr uint8_t kIntStreamModeMask = 0x07;
+inline constexpr uint8_t kIntStreamEntropy = 0x08;
+inline constexpr uint8_t kIntStreamModeMask = 0x0f;
 inline constexpr int kIntStreamMaxSparseDepth = 1;
+// The entropy layout is tried from this many residuals on (below, zstd's frame and table
+// overhead outweighs what it saves) and only for residual ranges under 2^16.
+inline constexpr size_t kIntStreamEntropyMinValues = 256;
 
 // The first byte of a blob (a byte string inside a value block).
 enum class BlobCompression : uint8_t {

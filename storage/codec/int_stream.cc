@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "storage/codec/bit_packing.h"
+#include "storage/codec/blob.h"
 #include "storage/codec/chunk_format.h"
 
 namespace telemdb::storage::codec {
@@ -54,6 +55,31 @@ void WriteBlocks(const uint64_t* r, size_t m, std::string* out) {
     for (size_t j = 0; j < cnt; j++) u[j] = r[b + j] - static_cast<uint64_t>(mn);
     PackBits(u, cnt, w, out);
   }
+}
+
+// Entropy body of r[0, m) (see kIntStreamEntropy), or false when the residuals span 2^16 or
+// more, or zstd fails.
+bool WriteEntropy(const uint64_t* r, size_t m, std::string* out) {
+  int64_t mn = std::numeric_limits<int64_t>::max();
+  int64_t mx = std::numeric_limits<int64_t>::min();
+  for (size_t j = 0; j < m; j++) {
+    mn = std::min(mn, static_cast<int64_t>(r[j]));
+    mx = std::max(mx, static_cast<int64_t>(r[j]));
+  }
+  const uint64_t range = static_cast<uint64_t>(mx) - static_cast<uint64_t>(mn);
+  if (range >= 65536) return false;
+  const int planes = range < 256 ? 1 : 2;
+  PutVarsint64(out, mn);
+  out->push_back(static_cast<char>(planes));
+  std::string plane(m, '\0'), comp;
+  for (int p = 0; p < planes; p++) {
+    for (size_t j = 0; j < m; j++) {
+      plane[j] = static_cast<char>((r[j] - static_cast<uint64_t>(mn)) >> (8 * p));
+    }
+    if (!ZstdCompressLiterals(plane, &comp)) return false;
+    PutLengthPrefixed(out, comp);
+  }
+  return true;
 }
 
 // The candidate majority of every `stride`-th element of r[0, m) (Boyer-Moore vote).
@@ -173,6 +199,35 @@ absl::Status DecodeAtDepth(ByteReader* in, size_t n, std::optional<int64_t> base
                            int64_t* out);
 
 template <int kOrder>
+absl::Status DecodeEntropy(ByteReader* in, size_t start, size_t n, Integrator s, int64_t* out) {
+  int64_t mn;
+  uint8_t planes;
+  if (!in->GetVarsint64(&mn) || !in->GetByte(&planes)) return Corrupt("truncated entropy header");
+  if (planes != 1 && planes != 2) return Corrupt("bad entropy planes");
+  const size_t m = n - start;
+  const auto buf = std::make_unique_for_overwrite<uint8_t[]>(2 * m);
+  uint8_t* lo = buf.get();
+  uint8_t* hi = lo + m;
+  for (int p = 0; p < planes; p++) {
+    std::string_view comp;
+    if (!in->GetLengthPrefixed(&comp)) return Corrupt("truncated entropy plane");
+    absl::Status st = ZstdDecompressExact(comp, reinterpret_cast<char*>(p == 0 ? lo : hi), m);
+    if (!st.ok()) return Corrupt("bad entropy plane");
+  }
+  const auto ref = static_cast<uint64_t>(mn);
+  if (planes == 1) {
+    for (size_t j = 0; j < m; j++)
+      out[start + j] = static_cast<int64_t>(s.Step<kOrder>(ref + lo[j]));
+  } else {
+    for (size_t j = 0; j < m; j++) {
+      const uint64_t u = lo[j] | static_cast<uint64_t>(hi[j]) << 8;
+      out[start + j] = static_cast<int64_t>(s.Step<kOrder>(ref + u));
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <int kOrder>
 absl::Status DecodeSparse(ByteReader* in, size_t start, size_t n, int depth, Integrator s,
                           int64_t* out) {
   int64_t fill;
@@ -258,13 +313,28 @@ void EncodeAtDepth(const int64_t* values, size_t n, bool store_base, int depth, 
   const size_t stride = n >= 16 * kBlockSize ? 4 : 1;
   uint8_t best_mode = 0;
   size_t best_bytes = BlockBytes(k, n, stride);
-  std::string best_sparse;
   for (int order = 1; order <= 2; order++) {
     const size_t extra = order == 2 ? VarsintLength(static_cast<int64_t>(dk[0])) : 0;
     const size_t bytes = extra + BlockBytes(residuals[order], n - order, stride);
     if (bytes < best_bytes) {
       best_mode = static_cast<uint8_t>(order);
       best_bytes = bytes;
+    }
+  }
+  std::string best_body;  // the body of a sparse or entropy choice
+  if (depth == 0 && n >= kIntStreamEntropyMinValues) {
+    const int order = best_mode;
+    std::string body;
+    if (order == 2) PutVarsint64(&body, static_cast<int64_t>(dk[0]));
+    // best_bytes may be a sampled estimate: measure the packed layout exactly before
+    // trading it for the entropy layout.
+    if (WriteEntropy(residuals[order], n - order, &body) && body.size() < best_bytes &&
+        (stride == 1 ||
+         body.size() < (order == 2 ? VarsintLength(static_cast<int64_t>(dk[0])) : 0) +
+                           BlockBytes(residuals[order], n - order))) {
+      best_mode = static_cast<uint8_t>(order | kIntStreamEntropy);
+      best_bytes = body.size();
+      best_body = std::move(body);
     }
   }
   if (depth < kIntStreamMaxSparseDepth) {
@@ -279,7 +349,7 @@ void EncodeAtDepth(const int64_t* values, size_t n, bool store_base, int depth, 
       if (sparse.size() < best_bytes) {
         best_mode = static_cast<uint8_t>(order | kIntStreamSparse);
         best_bytes = sparse.size();
-        best_sparse = std::move(sparse);
+        best_body = std::move(sparse);
       }
     }
   }
@@ -287,8 +357,8 @@ void EncodeAtDepth(const int64_t* values, size_t n, bool store_base, int depth, 
   out->push_back(static_cast<char>(best_mode));
   if (store_base) PutVarsint64(out, values[0]);
   PutVarint64(out, g);
-  if (best_mode & kIntStreamSparse) {
-    out->append(best_sparse);
+  if (best_mode & (kIntStreamSparse | kIntStreamEntropy)) {
+    out->append(best_body);
     return;
   }
   const int order = best_mode;
@@ -303,8 +373,9 @@ absl::Status DecodeAtDepth(ByteReader* in, size_t n, std::optional<int64_t> base
   if (!in->GetByte(&mode)) return Corrupt("truncated mode");
   const int order = mode & kIntStreamOrderMask;
   const bool sparse = (mode & kIntStreamSparse) != 0;
+  const bool entropy = (mode & kIntStreamEntropy) != 0;
   if ((mode & ~kIntStreamModeMask) != 0 || order == 3 ||
-      (sparse && depth >= kIntStreamMaxSparseDepth)) {
+      (sparse && depth >= kIntStreamMaxSparseDepth) || (entropy && (sparse || depth > 0))) {
     return Corrupt("bad mode");
   }
   int64_t b;
@@ -319,14 +390,17 @@ absl::Status DecodeAtDepth(ByteReader* in, size_t n, std::optional<int64_t> base
   if (!in->GetVarint64(&s.g) || s.g == 0) return Corrupt("bad gcd");
   switch (order) {
     case 0:
+      if (entropy) return DecodeEntropy<0>(in, 0, n, s, out);
       return sparse ? DecodeSparse<0>(in, 0, n, depth, s, out) : DecodeBlocks<0>(in, 0, n, s, out);
     case 1:
+      if (entropy) return DecodeEntropy<1>(in, 1, n, s, out);
       return sparse ? DecodeSparse<1>(in, 1, n, depth, s, out) : DecodeBlocks<1>(in, 1, n, s, out);
     default: {
       int64_t dk1;
       if (!in->GetVarsint64(&dk1)) return Corrupt("truncated first delta");
       s.k = s.dk = static_cast<uint64_t>(dk1);
       out[1] = static_cast<int64_t>(s.base + s.g * s.k);
+      if (entropy) return DecodeEntropy<2>(in, 2, n, s, out);
       return sparse ? DecodeSparse<2>(in, 2, n, depth, s, out) : DecodeBlocks<2>(in, 2, n, s, out);
     }
   }
