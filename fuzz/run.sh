@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Runs every libFuzzer target for SECONDS each (default 60) from its seed corpus, in the
+#   fuzz/run.sh [SECONDS] [TARGET...]
+# Runs every libFuzzer target (or only the TARGETs named) for SECONDS each (default 60) from its seed corpus, in the
 # clang sanitizer tree (build-asan, or $ASAN_BUILD_DIR). New inputs go to a scratch copy, so
 # the committed corpus stays as it is. A crash fails the run and leaves its input in
 # fuzz/artifacts/<target>/ (make it a regression seed under fuzz/corpus/<target>/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
+shift || true
+only=" $* "
 build=${ASAN_BUILD_DIR:-build-asan}
 targets=(chunk_decode_fuzzer:storage/codec lineproto_fuzzer:ingest/lineproto
          query_parser_fuzzer:query/lang wal_reader_fuzzer:fuzz write_request_fuzzer:fuzz
@@ -15,6 +18,7 @@ trap 'rm -rf "$scratch"' EXIT
 failed=0
 for entry in "${targets[@]}"; do
   name=${entry%%:*}
+  [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || continue
   bin="$build/${entry#*:}/$name"
   [ -x "$bin" ] || { echo "== $name: not built ($bin), skipped"; continue; }
   mkdir -p "$scratch/$name" "fuzz/artifacts/$name"

@@ -20,21 +20,32 @@ absl::Status ShuttingDown() { return absl::UnavailableError("server is shutting 
 
 absl::Status IngestService::Handle(const auth::Identity& who, const v1::WriteRequest& req,
                                    v1::WriteResponse* resp) {
+  Converted c = Convert(req, resp);
+  return Commit(who, &c, resp);
+}
+
+IngestService::Converted IngestService::Convert(const v1::WriteRequest& req,
+                                                v1::WriteResponse* resp) {
   counters_.requests++;
   resp->set_sequence(req.sequence());
-  std::vector<storage::SeriesBatch> groups;
-  absl::Status s = ConvertRequest(req, &groups);
+  Converted c;
+  c.status = ConvertRequest(req, &c.groups);
+  c.options.producer_id = req.producer_id();
+  c.options.sequence = req.sequence();
+  if (req.ack_mode() == v1::SYNC) c.options.ack_mode = storage::AckMode::kSync;
+  if (req.ack_mode() == v1::ASYNC) c.options.ack_mode = storage::AckMode::kAsync;
+  return c;
+}
+
+absl::Status IngestService::Commit(const auth::Identity& who, Converted* c,
+                                   v1::WriteResponse* resp) {
+  absl::Status s = c->status;
   if (s.ok()) {
-    s = who.CheckWrite(groups);
+    s = who.CheckWrite(c->groups);
     if (!s.ok() && on_denied) on_denied(who.name, s);
   }
   if (s.ok()) {
-    storage::WriteOptions wo;
-    wo.producer_id = req.producer_id();
-    wo.sequence = req.sequence();
-    if (req.ack_mode() == v1::SYNC) wo.ack_mode = storage::AckMode::kSync;
-    if (req.ack_mode() == v1::ASYNC) wo.ack_mode = storage::AckMode::kAsync;
-    auto r = db_->Write(&groups, wo);
+    auto r = db_->Write(&c->groups, c->options);
     if (r.ok()) {
       resp->set_points_accepted(r->points);
       resp->set_duplicate(r->duplicate);
@@ -117,7 +128,8 @@ class IngestService::StreamReactor
     std::shared_ptr<Incoming> req = std::move(incoming_);
     const uint64_t index = next_index_++;
     in_flight_++;
-    service_->pool_->Submit([this, req, index] { Process(*req->message, index); });
+    service_->pool_->Submit(
+        [this, req = std::move(req), index]() mutable { Process(std::move(req), index); });
     MaybeReadLocked();
   }
 
@@ -144,33 +156,6 @@ class IngestService::StreamReactor
   }
 
  private:
-  void Process(const v1::WriteRequest& req, uint64_t index) {
-    v1::WriteResponse resp;
-    resp.set_request_index(index);
-    absl::Status s;
-    // Re-authenticate every request: a revoked or expired token stops here.
-    auto who = service_->auth_->Authenticate(*ctx_);
-    if (!who.ok()) {
-      if (service_->on_denied) service_->on_denied(rpc::PeerOf(*ctx_), who.status());
-      s = who.status();
-    } else {
-      s = service_->Handle(*who, req, &resp);
-    }
-    if (!s.ok()) {
-      resp.set_sequence(req.sequence());
-      resp.set_points_accepted(0);
-      rpc::ToProtoStatus(s, resp.mutable_error());
-    }
-    Locked l(this);
-    in_flight_--;
-    if (!broken_) {
-      outgoing_.push_back(std::move(resp));
-      WriteNextLocked();
-    }
-    MaybeResumeLocked();
-    MaybeFinishLocked();
-  }
-
   // A request and the arena its strings and arrays live in: parsing a request with hundreds
   // of small series allocates nothing else, and freeing it is one arena reset.
   struct Incoming {
@@ -183,6 +168,36 @@ class IngestService::StreamReactor
       return o;
     }
   };
+
+  void Process(std::shared_ptr<Incoming> req, uint64_t index) {
+    v1::WriteResponse resp;
+    resp.set_request_index(index);
+    const uint64_t sequence = req->message->sequence();
+    absl::Status s;
+    // Re-authenticate every request: a revoked or expired token stops here.
+    auto who = service_->auth_->Authenticate(*ctx_);
+    if (!who.ok()) {
+      if (service_->on_denied) service_->on_denied(rpc::PeerOf(*ctx_), who.status());
+      s = who.status();
+    } else {
+      Converted c = service_->Convert(*req->message, &resp);
+      req.reset();  // the parsed request is not needed while the write waits for its fsync
+      s = service_->Commit(*who, &c, &resp);
+    }
+    if (!s.ok()) {
+      resp.set_sequence(sequence);
+      resp.set_points_accepted(0);
+      rpc::ToProtoStatus(s, resp.mutable_error());
+    }
+    Locked l(this);
+    in_flight_--;
+    if (!broken_) {
+      outgoing_.push_back(std::move(resp));
+      WriteNextLocked();
+    }
+    MaybeResumeLocked();
+    MaybeFinishLocked();
+  }
 
   // Flow control: requests being written plus responses the client has not taken yet stay
   // under the limit, so a client that never reads responses holds bounded memory.

@@ -24,8 +24,10 @@
 namespace telemdb::ingest {
 
 struct IngestOptions {
-  // Requests of one stream being written at once. Default: 16.
-  int max_in_flight_per_stream = 16;
+  // Requests of one stream being written at once, or answered but not yet taken by the
+  // client. Eight keep one stream's group commits full (requests arrive while others wait
+  // for their fsync) without parking many requests in memory. Default: 8.
+  int max_in_flight_per_stream = 8;
 };
 
 struct IngestCounters {
@@ -48,6 +50,16 @@ class IngestService final : public v1::IngestService::CallbackService {
   // The transport-independent core: one request by one identity.
   absl::Status Handle(const auth::Identity& who, const v1::WriteRequest& req,
                       v1::WriteResponse* resp);
+  // Handle in two steps, so that a caller can free the request between them (its parsed
+  // form is several times the size of the converted groups): Convert, then Commit with the
+  // conversion's status.
+  struct Converted {
+    absl::Status status;
+    std::vector<storage::SeriesBatch> groups;
+    storage::WriteOptions options;
+  };
+  Converted Convert(const v1::WriteRequest& req, v1::WriteResponse* resp);
+  absl::Status Commit(const auth::Identity& who, Converted* c, v1::WriteResponse* resp);
 
   const IngestCounters& counters() const { return counters_; }
   // Called with (identity name, status) whenever a request is refused for lack of rights or

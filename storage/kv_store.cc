@@ -140,6 +140,9 @@ class RocksKvStore : public KvStore {
           // once at flush) costs a fraction of a skiplist insert, which dominated
           // high-cardinality ingest.
           cfo.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+          // Nothing reads them back from memory: flush early rather than hold a new
+          // fleet's whole index in memtables.
+          cfo.write_buffer_size = std::min<uint64_t>(cfo.write_buffer_size, 16 << 20);
         }
         t.block_size = 16 << 10;
         t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -113,7 +113,7 @@ TEST(StuckClients, DoNotHoldTheServer) {
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_EQ(count, 1000);
 
-  // Bounded: each stuck stream holds at most 16 requests or responses.
+  // Bounded: each stuck stream holds at most 8 requests or responses.
   const uint64_t rss = RssBytes((*server)->pid());
   std::printf("stuck clients: %d streams wrote %d requests before blocking; rss %lu -> %lu MiB\n",
               kStuck, writes_done.load(), rss_before >> 20, rss >> 20);

@@ -49,11 +49,13 @@ std::vector<FleetSeries> GenerateFleet(size_t trucks, size_t hours, uint64_t see
   });
   if (!s.ok()) std::fprintf(stderr, "fleet generator: %s\n", s.ToString().c_str());
   std::vector<FleetSeries> out;
-  for (auto& [k, r] : series) {
+  for (auto& entry : series) {
+    auto& r = entry.second;  // a plain reference: clang cannot capture structured bindings
     // Sort by time; on equal timestamps the later arrival wins (stable sort, keep last).
     std::vector<size_t> order(r.ts.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return r.ts[a] < r.ts[b]; });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return r.ts[a] < r.ts[b]; });
     FleetSeries fs;
     fs.field = r.field;
     fs.cols.type = r.type;
