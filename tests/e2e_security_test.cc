@@ -234,6 +234,53 @@ TEST_F(E2eSecurityTest, TlsAndMutualTls) {
   EXPECT_TRUE(DoWrite(truck1, server_->admin_token(), Write("truck_9")).ok());
 }
 
+// Certificates rotate without a restart (the files are watched), and SIGHUP reloads the
+// identity map: a device's scopes change for its next call.
+TEST_F(E2eSecurityTest, CertificatesAndIdentityMapReloadWithoutRestart) {
+  std::string a = dir_.Sub("a"), b = dir_.Sub("b"), live = dir_.Sub("live");
+  ASSERT_EQ(RunProgram({"/bin/bash", "scripts/make-certs.sh", a, "truck_1"}).exit_code, 0);
+  ASSERT_EQ(RunProgram({"/bin/bash", "scripts/make-certs.sh", b, "truck_1"}).exit_code, 0);
+  ASSERT_EQ(RunProgram({"/bin/mkdir", "-p", live}).exit_code, 0);
+  auto install = [&](const std::string& from) {  // replace each file atomically
+    for (const char* f : {"server.crt", "server.key", "ca.crt"}) {
+      ASSERT_EQ(RunProgram({"/bin/cp", from + "/" + f, live + "/" + f + ".new"}).exit_code, 0);
+      ASSERT_EQ(std::rename((live + "/" + f + ".new").c_str(), (live + "/" + f).c_str()), 0);
+    }
+  };
+  install(a);
+  std::string map = dir_.Sub("identity.map");
+  std::ofstream(map) << "# nobody has extra scopes yet\n";
+  Start({"--tls-cert", live + "/server.crt", "--tls-key", live + "/server.key", "--tls-client-ca",
+         live + "/ca.crt", "--tls-client-auth", "require", "--tls-identity-map", map});
+  // A fresh connection (own subchannel pool) trusting `dir`'s CA, with its truck_1 certificate.
+  auto connect = [&](const std::string& dir) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = Slurp(dir + "/ca.crt");
+    o.pem_cert_chain = Slurp(dir + "/truck_1.crt");
+    o.pem_private_key = Slurp(dir + "/truck_1.key");
+    grpc::ChannelArguments args;
+    args.SetString(GRPC_SSL_TARGET_NAME_OVERRIDE_ARG, "localhost");
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    return grpc::CreateCustomChannel(server_->addr(), grpc::SslCredentials(o), args);
+  };
+  EXPECT_TRUE(DoWrite(connect(a), "", Write("truck_1")).ok());
+  EXPECT_EQ(DoWrite(connect(a), "", Write("truck_9")).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  install(b);
+  std::ofstream(map) << "truck_1 write:*\n";
+  ASSERT_EQ(kill(server_->pid(), SIGHUP), 0);
+  grpc::Status rotated;
+  for (int i = 0; i < 100; i++) {  // the files are checked every second
+    rotated = DoWrite(connect(b), "", Write("truck_9"));
+    if (rotated.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(rotated.ok()) << rotated.error_message();
+  // The old CA no longer matches the server, and the old device certificate is not trusted.
+  EXPECT_EQ(DoWrite(connect(a), "", Write("truck_1")).error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
 TEST_F(E2eSecurityTest, NonLoopbackWithoutTlsIsRefused) {
   auto r = RunProgram(
       {BinaryPath("server/telemdbd"), "--data-dir", dir_.Sub("x"), "--listen", "0.0.0.0:0"});
