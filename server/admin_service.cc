@@ -61,7 +61,8 @@ absl::StatusOr<storage::TagMatcher> ConvertMatcher(const v1::TagMatcher& m) {
 
 grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* ctx,
                                             const std::string& action,
-                                            std::function<absl::Status(const auth::Identity&)> fn) {
+                                            std::function<absl::Status(const auth::Identity&)> fn,
+                                            std::function<std::string()> detail) {
   auto* reactor = ctx->DefaultReactor();
   if (!calls_->Enter()) {
     reactor->Finish(rpc::ToGrpcStatus(absl::UnavailableError("server is shutting down"), ctx));
@@ -87,9 +88,10 @@ grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* ctx,
     }
     return reactor;
   }
-  pool_->Submit([this, ctx, reactor, action, fn = std::move(fn), id = *std::move(who)] {
+  pool_->Submit([this, ctx, reactor, action, fn = std::move(fn), detail = std::move(detail),
+                 id = *std::move(who)] {
     absl::Status s = fn(id);
-    if (on_action) on_action(id.name, action, s);
+    if (on_action) on_action(id.name, detail && s.ok() ? action + " " + detail() : action, s);
     reactor->Finish(rpc::ToGrpcStatus(s, ctx));
     calls_->Exit();
   });

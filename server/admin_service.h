@@ -60,8 +60,11 @@ class AdminService : public v1::AdminService::CallbackService {
 
  protected:
   // Authenticates and checks the admin right, then runs `fn` on the pool and finishes.
+  // `detail`, when given, is appended to the action reported to on_action after `fn` ran
+  // (e.g. the id of a token just created).
   grpc::ServerUnaryReactor* Run(grpc::CallbackServerContext* ctx, const std::string& action,
-                                std::function<absl::Status(const auth::Identity&)> fn);
+                                std::function<absl::Status(const auth::Identity&)> fn,
+                                std::function<std::string()> detail = {});
 
   storage::Db* db_;
   const auth::Authenticator* auth_;

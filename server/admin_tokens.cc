@@ -25,16 +25,21 @@ absl::Status NoTokens() {
 grpc::ServerUnaryReactor* AdminService::CreateToken(grpc::CallbackServerContext* ctx,
                                                     const v1::CreateTokenRequest* req,
                                                     v1::CreateTokenResponse* resp) {
-  return Run(ctx, "token create", [this, req, resp](const auth::Identity&) -> absl::Status {
-    if (tokens_ == nullptr) return NoTokens();
-    if (req->expires_in_ns() < 0) return absl::InvalidArgumentError("expiry must not be negative");
-    std::vector<std::string> scopes(req->scopes().begin(), req->scopes().end());
-    auto t = tokens_->Create(scopes, req->description(), absl::Nanoseconds(req->expires_in_ns()));
-    if (!t.ok()) return t.status();
-    ToProto(t->info, resp->mutable_info());
-    resp->set_token(t->token);
-    return absl::OkStatus();
-  });
+  return Run(
+      ctx, "token create",
+      [this, req, resp](const auth::Identity&) -> absl::Status {
+        if (tokens_ == nullptr) return NoTokens();
+        if (req->expires_in_ns() < 0)
+          return absl::InvalidArgumentError("expiry must not be negative");
+        std::vector<std::string> scopes(req->scopes().begin(), req->scopes().end());
+        auto t =
+            tokens_->Create(scopes, req->description(), absl::Nanoseconds(req->expires_in_ns()));
+        if (!t.ok()) return t.status();
+        ToProto(t->info, resp->mutable_info());
+        resp->set_token(t->token);
+        return absl::OkStatus();
+      },
+      [resp] { return resp->info().id(); });
 }
 
 grpc::ServerUnaryReactor* AdminService::ListTokens(grpc::CallbackServerContext* ctx,
@@ -50,21 +55,23 @@ grpc::ServerUnaryReactor* AdminService::ListTokens(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::RotateToken(grpc::CallbackServerContext* ctx,
                                                     const v1::RotateTokenRequest* req,
                                                     v1::CreateTokenResponse* resp) {
-  return Run(ctx, "token rotate", [this, req, resp](const auth::Identity&) -> absl::Status {
-    if (tokens_ == nullptr) return NoTokens();
-    if (req->overlap_ns() < 0) return absl::InvalidArgumentError("overlap must not be negative");
-    auto t = tokens_->Rotate(req->id(), absl::Nanoseconds(req->overlap_ns()));
-    if (!t.ok()) return t.status();
-    ToProto(t->info, resp->mutable_info());
-    resp->set_token(t->token);
-    return absl::OkStatus();
-  });
+  return Run(ctx, "token rotate " + req->id(),
+             [this, req, resp](const auth::Identity&) -> absl::Status {
+               if (tokens_ == nullptr) return NoTokens();
+               if (req->overlap_ns() < 0)
+                 return absl::InvalidArgumentError("overlap must not be negative");
+               auto t = tokens_->Rotate(req->id(), absl::Nanoseconds(req->overlap_ns()));
+               if (!t.ok()) return t.status();
+               ToProto(t->info, resp->mutable_info());
+               resp->set_token(t->token);
+               return absl::OkStatus();
+             });
 }
 
 grpc::ServerUnaryReactor* AdminService::RevokeToken(grpc::CallbackServerContext* ctx,
                                                     const v1::RevokeTokenRequest* req,
                                                     v1::RevokeTokenResponse*) {
-  return Run(ctx, "token revoke", [this, req](const auth::Identity&) -> absl::Status {
+  return Run(ctx, "token revoke " + req->id(), [this, req](const auth::Identity&) -> absl::Status {
     if (tokens_ == nullptr) return NoTokens();
     return tokens_->Revoke(req->id());
   });

@@ -306,7 +306,7 @@ TEST_F(E2eSecurityTest, AuditChainDetectsAnEditedLine) {
   EXPECT_GE(good.records(), 3u);
   std::string log = Slurp(dir_.Sub("data") + "/audit.log");
   EXPECT_THAT(log, HasSubstr("auth.failure"));
-  EXPECT_THAT(log, HasSubstr("token create"));
+  EXPECT_THAT(log, HasSubstr("token create " + t.info().id()));
   EXPECT_EQ(log.find(t.token()), std::string::npos) << "no secret in the audit log";
   EXPECT_EQ(log.find(server_->admin_token()), std::string::npos);
   // Edit one line: the chain breaks there.
