@@ -24,13 +24,6 @@ namespace {
 
 constexpr int64_t kT0 = 1'767'225'600'000'000'000;
 
-uint64_t RssBytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/statm");
-  uint64_t size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
-
 int EnvInt(const char* name, int def) {
   const char* v = std::getenv(name);
   return v ? std::atoi(v) : def;
@@ -130,7 +123,7 @@ TEST(Overload, BoundedMemoryBackpressureAndNoAckedLoss) {
   EXPECT_GT(queries_ok.load(), 0u);
   // Memory stays near the budget: the budget plus the process's fixed cost (RocksDB, gRPC,
   // the index, 200 connections) — far from the gigabytes the offered load would take.
-  EXPECT_LT(peak, budget * 2 + (128ull << 20));
+  if (!kSanitized) EXPECT_LT(peak, budget * 2 + (128ull << 20));
   // Everything acknowledged is there, after a restart.
   ASSERT_EQ((*server)->Stop(SIGTERM), 0);
   auto again = ServerProcess::Start(dir.Sub("data"));

@@ -25,6 +25,13 @@ std::string Slurp(const std::string& path) {
 
 }  // namespace
 
+uint64_t RssBytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/statm");
+  uint64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
 std::string BinaryPath(const std::string& relative) {
   const char* bin = std::getenv("TELEMDB_BINARY_DIR");
   return std::string(bin ? bin : "build") + "/" + relative;

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,18 @@
 namespace telemdb::tests {
 
 std::string BinaryPath(const std::string& relative);  // under $TELEMDB_BINARY_DIR
+
+// Resident set size of a process, from /proc/<pid>/statm; 0 when it cannot be read.
+uint64_t RssBytes(pid_t pid);
+
+// Built with AddressSanitizer/UBSan: memory figures are not the product's (shadow memory,
+// quarantine) and everything runs several times slower, so memory bounds are not asserted
+// and latency deadlines get more room.
+#ifdef TELEMDB_SANITIZED
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
 
 class ServerProcess {
  public:

@@ -22,13 +22,8 @@ namespace telemdb::tests {
 namespace {
 
 constexpr int64_t kT0 = 1'767'225'600'000'000'000;
-
-uint64_t RssBytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/statm");
-  uint64_t size = 0, resident = 0;
-  in >> size >> resident;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-}
+// How long a healthy client may wait while stuck ones hold connections.
+constexpr auto kServeDeadline = std::chrono::seconds(kSanitized ? 20 : 2);
 
 v1::WriteRequest Request(const std::string& device, int64_t row) {
   v1::WriteRequest req;
@@ -95,13 +90,13 @@ TEST(StuckClients, DoNotHoldTheServer) {
   for (int i = 0; i < 5; i++) {
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", "Bearer " + token);
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    ctx.set_deadline(std::chrono::system_clock::now() + kServeDeadline);
     v1::WriteResponse resp;
     ASSERT_TRUE(v1::IngestService::NewStub(ch)->Write(&ctx, Request("ok", i * 200), &resp).ok());
   }
   grpc::ClientContext qctx;
   qctx.AddMetadata("authorization", "Bearer " + token);
-  qctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  qctx.set_deadline(std::chrono::system_clock::now() + kServeDeadline);
   v1::QueryRequest q;
   q.set_text("SELECT count(v) FROM stuck WHERE device = 'ok'");
   auto reader = v1::QueryService::NewStub(ch)->Query(&qctx, q);
@@ -117,7 +112,7 @@ TEST(StuckClients, DoNotHoldTheServer) {
   const uint64_t rss = RssBytes((*server)->pid());
   std::printf("stuck clients: %d streams wrote %d requests before blocking; rss %lu -> %lu MiB\n",
               kStuck, writes_done.load(), rss_before >> 20, rss >> 20);
-  EXPECT_LT(rss, rss_before + (300ull << 20));
+  if (!kSanitized) EXPECT_LT(rss, rss_before + (300ull << 20));
   EXPECT_LT(writes_done.load(), kStuck * 3000) << "the server must stop reading stuck streams";
 
   // Half-open peers are dropped by the handshake timeout (10 s).
