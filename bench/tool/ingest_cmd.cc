@@ -26,6 +26,7 @@
 #include "bench/tool/commands.h"
 #include "cli/client/batch_proto.h"
 #include "cli/client/connection.h"
+#include "google/protobuf/arena.h"
 #include "ingest/lineproto/columnar_batcher.h"
 #include "ingest/lineproto/parser.h"
 #include "telemdb/v1/ingest.grpc.pb.h"
@@ -35,11 +36,25 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// A request on its own protobuf arena: built without a heap allocation per message, freed in
+// one step (a request of a high-cardinality batch holds thousands of small messages; on the
+// heap, malloc and free were half of the client's time).
+struct ArenaRequest {
+  google::protobuf::Arena arena{Options()};
+  v1::WriteRequest* req = google::protobuf::Arena::CreateMessage<v1::WriteRequest>(&arena);
+  static google::protobuf::ArenaOptions Options() {
+    google::protobuf::ArenaOptions o;
+    o.start_block_size = 1 << 20;
+    o.max_block_size = 8 << 20;
+    return o;
+  }
+};
+
 // A bounded queue of requests from the parser to the senders.
 class RequestQueue {
  public:
   explicit RequestQueue(size_t cap) : cap_(cap) {}
-  void Push(std::unique_ptr<v1::WriteRequest> r) {
+  void Push(std::unique_ptr<ArenaRequest> r) {
     std::unique_lock<std::mutex> l(mu_);
     not_full_.wait(l, [&] { return q_.size() < cap_; });
     q_.push_back(std::move(r));
@@ -50,7 +65,7 @@ class RequestQueue {
     closed_ = true;
     not_empty_.notify_all();
   }
-  std::unique_ptr<v1::WriteRequest> Pop() {
+  std::unique_ptr<ArenaRequest> Pop() {
     std::unique_lock<std::mutex> l(mu_);
     not_empty_.wait(l, [&] { return !q_.empty() || closed_; });
     if (q_.empty()) return nullptr;
@@ -63,7 +78,7 @@ class RequestQueue {
  private:
   std::mutex mu_;
   std::condition_variable not_full_, not_empty_;
-  std::deque<std::unique_ptr<v1::WriteRequest>> q_;
+  std::deque<std::unique_ptr<ArenaRequest>> q_;
   size_t cap_;
   bool closed_ = false;
 };
@@ -119,7 +134,8 @@ void RunStream(const client::Connection& conn, RequestQueue* queue, int inflight
     }
   });
   uint64_t index = 0;
-  while (auto req = queue->Pop()) {
+  while (auto owned = queue->Pop()) {
+    v1::WriteRequest* req = owned->req;
     req->set_ack_mode(ack);
     if (rate > 0) {
       uint64_t used = rate_budget_used->fetch_add(CountValues(*req)) + CountValues(*req);
@@ -196,9 +212,9 @@ int IngestCommand(int argc, char** argv) {
     double blocked = 0;
     auto emit = [&] {
       auto groups = batcher.Take();
-      auto req = std::make_unique<v1::WriteRequest>();
-      client::AppendGroups(&groups, req.get());
-      parsed_values += CountValues(*req);
+      auto req = std::make_unique<ArenaRequest>();
+      client::AppendGroups(&groups, req->req);
+      parsed_values += CountValues(*req->req);
       auto w0 = Clock::now();
       queue.Push(std::move(req));
       blocked += std::chrono::duration<double>(Clock::now() - w0).count();

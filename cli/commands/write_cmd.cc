@@ -29,7 +29,7 @@ struct WriteFlags {
   CsvOptions csv;
   std::string tag_columns;
   size_t batch = 10000;
-  int inflight = 16;
+  int inflight = 8;
   bool verbose = false;
 };
 
@@ -150,7 +150,7 @@ void RegisterWriteCommand(CLI::App* app, CliContext* ctx) {
       ->group(g);
   cmd->add_option("--batch-size", f->batch, "field values per request (default 10000)")
       ->check(CLI::Range(1, 1000000));
-  cmd->add_option("--inflight", f->inflight, "requests in flight on the stream (default 16)")
+  cmd->add_option("--inflight", f->inflight, "requests in flight on the stream (default 8)")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("-v,--verbose", f->verbose, "also print values/s and elapsed time");
   cmd->callback([f, ctx] { ctx->run = [f, ctx] { return RunWrite(*f, ctx->global); }; });

@@ -49,9 +49,9 @@ class RequestSlot {
 };
 
 struct StreamWriterOptions {
-  // Requests sent but not yet acknowledged. Default: 16 (the server works on up to 16 of a
-  // stream at once).
-  int inflight = 16;
+  // Requests sent but not yet acknowledged. Default: 8 (the server works on up to 8 of a
+  // stream at once; more would only wait in transport buffers).
+  int inflight = 8;
   // How long a request refused for backpressure is retried. Default: 60 s.
   int max_retry_seconds = 60;
   // After the first rejected request, refuse further Send() calls. Default: false.
