@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "query/engine/aggregator.h"
 #include "query/engine/plan.h"
@@ -218,7 +219,10 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
   for (const PlannedField& f : plan.fields) sel.fields.push_back(f.name);
   if (plan.predicate) sel.matchers = plan.predicate->IndexMatchers();
   ASSIGN_OR_RETURN(std::vector<SeriesId> ids, querier.Select(sel));
-  std::map<storage::TagSet, Entity> entities;
+  // Entities by their tags, then groups by their GROUP BY values: hash maps while collecting
+  // (a query may select 100,000s of series), sorted once at the end.
+  absl::flat_hash_map<storage::TagSet, size_t> entity_of;
+  std::vector<Entity> entities;
   uint64_t selected = 0;
   for (SeriesId id : ids) {
     auto meta = querier.Describe(id);
@@ -244,13 +248,15 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
     Predicate::Tri tri =
         plan.predicate ? plan.predicate->EvalTags(meta->key.tags) : Predicate::Tri::kTrue;
     if (tri == Predicate::Tri::kFalse) continue;
-    Entity& e = entities[meta->key.tags];
-    if (e.series.empty()) {
-      e.tags = meta->key.tags;
+    auto [it, inserted] = entity_of.try_emplace(meta->key.tags, entities.size());
+    if (inserted) {
+      Entity& e = entities.emplace_back();
+      e.tags = std::move(meta->key.tags);
       e.series.assign(plan.fields.size(), storage::kInvalidSeriesId);
       e.stored.assign(plan.fields.size(), ValueType::kFloat);
       e.filter = tri == Predicate::Tri::kUnknown;
     }
+    Entity& e = entities[it->second];
     e.series[fi->second] = id;
     e.stored[fi->second] = meta->type;
     if (++selected > options.max_series) {
@@ -259,8 +265,12 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
                        " series (limit max_series); narrow the WHERE clause"));
     }
   }
-  std::map<std::vector<std::string>, Group> groups;
-  for (auto& [tags, e] : entities) {
+  entity_of.clear();
+  std::sort(entities.begin(), entities.end(),
+            [](const Entity& a, const Entity& b) { return a.tags < b.tags; });
+  absl::flat_hash_map<std::vector<std::string>, size_t> group_of;
+  std::vector<Group> groups;
+  for (Entity& e : entities) {
     bool has_select_field = false;
     for (size_t f = 0; f < select_fields; f++) {
       has_select_field |= e.series[f] != storage::kInvalidSeriesId;
@@ -268,12 +278,15 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
     if (!has_select_field) continue;
     for (SeriesId id : e.series) stats->series_matched += id != storage::kInvalidSeriesId;
     std::vector<std::string> key;
-    for (const std::string& k : plan.group_by_tags) key.push_back(TagValue(tags, k));
-    Group& g = groups[key];
-    g.values = key;
-    g.entities.push_back(std::move(e));
+    key.reserve(plan.group_by_tags.size());
+    for (const std::string& k : plan.group_by_tags) key.push_back(TagValue(e.tags, k));
+    auto [it, inserted] = group_of.try_emplace(std::move(key), groups.size());
+    if (inserted) groups.emplace_back().values = it->first;
+    groups[it->second].entities.push_back(std::move(e));
   }
-  for (auto& [key, g] : groups) plan.groups.push_back(std::move(g));
+  std::sort(groups.begin(), groups.end(),
+            [](const Group& a, const Group& b) { return a.values < b.values; });
+  plan.groups = std::move(groups);
   return plan;
 }
 
