@@ -24,10 +24,10 @@ CsvTable CsvTable::Parse(std::string_view text) {
     while (!end_of_record) {
       if (i < n && text[i] == '"') {
         size_t start = ++i;
-        bool doubled = false;
+        bool doubled = false, unterminated = false;
         while (true) {
           if (i >= n) {
-            r.error = "unterminated quoted cell";
+            unterminated = true;
             break;
           }
           if (text[i] == '"') {
@@ -41,7 +41,10 @@ CsvTable CsvTable::Parse(std::string_view text) {
           if (text[i] == '\n') line++;
           i++;
         }
-        if (!r.error.empty()) {
+        if (unterminated) {
+          // (An earlier error of the record, e.g. text after a quoted cell, must not make a
+          // later, terminated cell swallow the rest of the input.)
+          if (r.error.empty()) r.error = "unterminated quoted cell";
           t.cells_.push_back(text.substr(start));
           end_of_record = true;
           break;

@@ -101,7 +101,8 @@ absl::Status DecodeColumn(ByteReader* in, size_t rows, FieldColumn* col) {
       if (!in->GetBytes(n_valid * 8, &raw)) return Malformed("numeric values");
       std::vector<uint64_t> words(rows, 0);
       if (n_valid == rows) {
-        std::memcpy(words.data(), raw.data(), rows * 8);
+        // (rows may be 0: memcpy must not see the null pointers then; found by fuzzing)
+        if (rows > 0) std::memcpy(words.data(), raw.data(), rows * 8);
       } else {
         size_t r = next_row(0);
         for (size_t k = 0; k < n_valid; k++, r = next_row(r + 1)) {
@@ -110,10 +111,10 @@ absl::Status DecodeColumn(ByteReader* in, size_t rows, FieldColumn* col) {
       }
       if (col->type == ValueType::kFloat) {
         col->floats.resize(rows);
-        std::memcpy(col->floats.data(), words.data(), rows * 8);
+        if (rows > 0) std::memcpy(col->floats.data(), words.data(), rows * 8);
       } else {
         col->ints.resize(rows);
-        std::memcpy(col->ints.data(), words.data(), rows * 8);
+        if (rows > 0) std::memcpy(col->ints.data(), words.data(), rows * 8);
       }
       break;
     }
