@@ -19,7 +19,9 @@ if [ ! -f "$DEMO" ]; then
 fi
 
 echo "== starting telemdbd on $LISTEN (data: $DATA)"
-"$BIN/server/telemdbd" --data-dir "$DATA" --listen "$LISTEN" &
+# Its own session: Ctrl-C reaches the script, whose trap sends one SIGTERM (a second signal
+# would make telemdbd exit at once instead of sealing and syncing).
+setsid "$BIN/server/telemdbd" --data-dir "$DATA" --listen "$LISTEN" &
 SERVER=$!
 trap 'kill -TERM $SERVER 2>/dev/null; wait $SERVER' INT TERM
 for _ in $(seq 1 300); do
@@ -31,7 +33,8 @@ TOKEN_FILE="$DATA/admin.token"
 export TELEMDB_TOKEN_FILE="$TOKEN_FILE"
 
 CLI="$BIN/cli/telemdb"
-if [ -x "$CLI" ] && [ "$("$CLI" --addr "$LISTEN" --token-file "$TOKEN_FILE" measurements 2>/dev/null | wc -l)" -gt 0 ]; then
+if [ -x "$CLI" ] && "$CLI" --addr "$LISTEN" --token-file "$TOKEN_FILE" measurements 2>/dev/null |
+    grep -qx 'readings'; then
   echo "== the demo fleet is already loaded"
 else
   echo "== loading the demo fleet (SYNC acks)"
