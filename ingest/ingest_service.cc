@@ -6,56 +6,46 @@
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/arena.h"
 #include "ingest/request_convert.h"
-#include "server/common/grpc_status.h"
+#include "rpc/grpc_auth.h"
+#include "rpc/grpc_status.h"
 
 namespace telemdb::ingest {
 
-IngestService::IngestService(storage::Db* db, const auth::Authenticator* auth, ThreadPool* pool,
+IngestService::IngestService(WritePath* writes, const auth::Authenticator* auth, ThreadPool* pool,
                              rpc::CallTracker* calls, IngestOptions options)
-    : db_(db), auth_(auth), pool_(pool), calls_(calls), options_(options) {}
+    : writes_(writes), auth_(auth), pool_(pool), calls_(calls), options_(options) {}
 
 namespace {
 absl::Status ShuttingDown() { return absl::UnavailableError("server is shutting down"); }
 }  // namespace
 
-absl::Status IngestService::Handle(const auth::Identity& who, const v1::WriteRequest& req,
-                                   v1::WriteResponse* resp) {
-  Converted c = Convert(req, resp);
-  return Commit(who, &c, resp);
-}
-
 IngestService::Converted IngestService::Convert(const v1::WriteRequest& req,
-                                                v1::WriteResponse* resp) {
-  counters_.requests++;
+                                                const std::string& peer, v1::WriteResponse* resp) {
   resp->set_sequence(req.sequence());
   Converted c;
   c.status = ConvertRequest(req, &c.groups);
   c.options.producer_id = req.producer_id();
   c.options.sequence = req.sequence();
+  c.options.producer_epoch = req.producer_epoch();
   if (req.ack_mode() == v1::SYNC) c.options.ack_mode = storage::AckMode::kSync;
   if (req.ack_mode() == v1::ASYNC) c.options.ack_mode = storage::AckMode::kAsync;
+  c.origin.door = FrontDoor::kGrpc;
+  c.origin.peer = peer;
+  c.origin.bytes = req.ByteSizeLong();
   return c;
 }
 
 absl::Status IngestService::Commit(const auth::Identity& who, Converted* c,
                                    v1::WriteResponse* resp) {
-  absl::Status s = c->status;
-  if (s.ok()) {
-    s = who.CheckWrite(c->groups);
-    if (!s.ok() && on_denied) on_denied(who.name, s);
+  if (!c->status.ok()) {
+    writes_->CountRejected(FrontDoor::kGrpc, c->status);
+    return c->status;
   }
-  if (s.ok()) {
-    auto r = db_->Write(&c->groups, c->options);
-    if (r.ok()) {
-      resp->set_points_accepted(r->points);
-      resp->set_duplicate(r->duplicate);
-      counters_.points += r->points;
-      return absl::OkStatus();
-    }
-    s = r.status();
-  }
-  counters_.rejected++;
-  return s;
+  auto r = writes_->Write(who, &c->groups, std::move(c->options), c->origin);
+  if (!r.ok()) return r.status();
+  resp->set_points_accepted(r->points);
+  resp->set_duplicate(r->duplicate);
+  return absl::OkStatus();
 }
 
 grpc::ServerUnaryReactor* IngestService::Write(grpc::CallbackServerContext* ctx,
@@ -66,26 +56,28 @@ grpc::ServerUnaryReactor* IngestService::Write(grpc::CallbackServerContext* ctx,
     reactor->Finish(rpc::ToGrpcStatus(ShuttingDown(), ctx));
     return reactor;
   }
-  auto who = auth_->Authenticate(*ctx);
+  const auth::Credentials creds = rpc::CredentialsOf(*ctx);
+  auto who = auth_->Authenticate(creds);
   if (who.ok() && !who->CanWriteSomething()) {
     who = absl::PermissionDeniedError("this identity has no write right");
   }
   if (!who.ok()) {
-    if (on_denied) on_denied(rpc::PeerOf(*ctx), who.status());
+    writes_->CountRejected(FrontDoor::kGrpc, who.status());
     grpc::Status st = rpc::ToGrpcStatus(who.status(), ctx);
     auto finish = [this, reactor, st] {
       reactor->Finish(st);
       calls_->Exit();
     };
     if (absl::IsUnauthenticated(who.status())) {
-      auth_->Reject(*ctx, finish);  // held back when this address keeps failing
+      auth_->Reject(creds.peer, finish);  // held back when this address keeps failing
     } else {
       finish();
     }
     return reactor;
   }
-  pool_->Submit([this, ctx, req, resp, reactor, id = *std::move(who)] {
-    absl::Status s = Handle(id, *req, resp);
+  pool_->Submit([this, ctx, req, resp, reactor, peer = creds.peer, id = *std::move(who)] {
+    Converted c = Convert(*req, peer, resp);
+    absl::Status s = Commit(id, &c, resp);
     reactor->Finish(rpc::ToGrpcStatus(s, ctx));
     calls_->Exit();
   });
@@ -106,12 +98,13 @@ class IngestService::StreamReactor
       return;
     }
     tracked_ = true;
-    auto who = service_->auth_->Authenticate(*ctx_);
+    creds_ = rpc::CredentialsOf(*ctx_);
+    auto who = service_->auth_->Authenticate(creds_);
     if (!who.ok()) {
-      if (service_->on_denied) service_->on_denied(rpc::PeerOf(*ctx_), who.status());
+      service_->writes_->CountRejected(FrontDoor::kGrpc, who.status());
       finished_ = true;
       grpc::Status st = rpc::ToGrpcStatus(who.status(), ctx_);
-      service_->auth_->Reject(*ctx_, [this, st] { Finish(st); });
+      service_->auth_->Reject(creds_.peer, [this, st] { Finish(st); });
       return;
     }
     ReadNext();
@@ -128,6 +121,7 @@ class IngestService::StreamReactor
     std::shared_ptr<Incoming> req = std::move(incoming_);
     const uint64_t index = next_index_++;
     in_flight_++;
+    service_->NoteInFlight(in_flight_ + static_cast<int>(outgoing_.size()));
     service_->pool_->Submit(
         [this, req = std::move(req), index]() mutable { Process(std::move(req), index); });
     MaybeReadLocked();
@@ -175,12 +169,12 @@ class IngestService::StreamReactor
     const uint64_t sequence = req->message->sequence();
     absl::Status s;
     // Re-authenticate every request: a revoked or expired token stops here.
-    auto who = service_->auth_->Authenticate(*ctx_);
+    auto who = service_->auth_->Authenticate(creds_);
     if (!who.ok()) {
-      if (service_->on_denied) service_->on_denied(rpc::PeerOf(*ctx_), who.status());
+      service_->writes_->CountRejected(FrontDoor::kGrpc, who.status());
       s = who.status();
     } else {
-      Converted c = service_->Convert(*req->message, &resp);
+      Converted c = service_->Convert(*req->message, creds_.peer, &resp);
       req.reset();  // the parsed request is not needed while the write waits for its fsync
       s = service_->Commit(*who, &c, &resp);
     }
@@ -258,6 +252,7 @@ class IngestService::StreamReactor
 
   IngestService* service_;
   grpc::CallbackServerContext* ctx_;
+  auth::Credentials creds_;  // what the call presented; re-checked for every request
   bool tracked_ = false;
   absl::Mutex mu_;
   std::shared_ptr<Incoming> incoming_;

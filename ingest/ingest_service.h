@@ -1,5 +1,6 @@
 // IngestService: the gRPC adapter of the write path (telemdb.v1.IngestService). A thin layer:
-// authenticate -> convert and check the request's shape -> check write scopes -> Db::Write.
+// authenticate -> convert and check the request's shape -> WritePath (validate, check write
+// scopes, idempotency, WAL), shared with every other front door.
 // Writes block until durable, so they run on a worker pool, never on gRPC's threads.
 //
 // WriteStream keeps up to `max_in_flight_per_stream` requests of one stream in flight or
@@ -15,8 +16,9 @@
 #include <atomic>
 #include <functional>
 
-#include "server/auth/authenticator.h"
-#include "server/common/call_tracker.h"
+#include "auth/authenticator.h"
+#include "ingest/write_path.h"
+#include "rpc/call_tracker.h"
 #include "storage/db.h"
 #include "telemdb/v1/ingest.grpc.pb.h"
 #include "util/thread_pool.h"
@@ -30,16 +32,9 @@ struct IngestOptions {
   int max_in_flight_per_stream = 8;
 };
 
-struct IngestCounters {
-  std::atomic<uint64_t> requests{0};
-  std::atomic<uint64_t> rejected{0};
-  std::atomic<uint64_t> points{0};
-};
-
 class IngestService final : public v1::IngestService::CallbackService {
  public:
-  // `on_audit` (optional) is told about denials.
-  IngestService(storage::Db* db, const auth::Authenticator* auth, ThreadPool* pool,
+  IngestService(WritePath* writes, const auth::Authenticator* auth, ThreadPool* pool,
                 rpc::CallTracker* calls, IngestOptions options);
 
   grpc::ServerUnaryReactor* Write(grpc::CallbackServerContext* ctx, const v1::WriteRequest* req,
@@ -47,33 +42,35 @@ class IngestService final : public v1::IngestService::CallbackService {
   grpc::ServerBidiReactor<v1::WriteRequest, v1::WriteResponse>* WriteStream(
       grpc::CallbackServerContext* ctx) override;
 
-  // The transport-independent core: one request by one identity.
-  absl::Status Handle(const auth::Identity& who, const v1::WriteRequest& req,
-                      v1::WriteResponse* resp);
-  // Handle in two steps, so that a caller can free the request between them (its parsed
-  // form is several times the size of the converted groups): Convert, then Commit with the
-  // conversion's status.
+  // One request by one identity, in two steps so that a caller can free the request between
+  // them (its parsed form is several times the size of the converted groups): Convert, then
+  // Commit with the conversion's status.
   struct Converted {
     absl::Status status;
     std::vector<storage::SeriesBatch> groups;
     storage::WriteOptions options;
+    Origin origin;
   };
-  Converted Convert(const v1::WriteRequest& req, v1::WriteResponse* resp);
+  Converted Convert(const v1::WriteRequest& req, const std::string& peer, v1::WriteResponse* resp);
   absl::Status Commit(const auth::Identity& who, Converted* c, v1::WriteResponse* resp);
 
-  const IngestCounters& counters() const { return counters_; }
-  // Called with (identity name, status) whenever a request is refused for lack of rights or
-  // identity. Default: none. Set before serving.
-  std::function<void(const std::string&, const absl::Status&)> on_denied;
+  // The most requests one stream has had in flight or answered but not yet taken by its
+  // client, over every stream since start (bounded by max_in_flight_per_stream).
+  int stream_in_flight_high_water() const { return stream_high_water_.load(); }
 
  private:
   class StreamReactor;
-  storage::Db* db_;
+  void NoteInFlight(int n) {
+    int cur = stream_high_water_.load();
+    while (n > cur && !stream_high_water_.compare_exchange_weak(cur, n)) {
+    }
+  }
+  WritePath* writes_;
   const auth::Authenticator* auth_;
   ThreadPool* pool_;
   rpc::CallTracker* calls_;
   IngestOptions options_;
-  IngestCounters counters_;
+  std::atomic<int> stream_high_water_{0};
 };
 
 }  // namespace telemdb::ingest

@@ -6,7 +6,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "re2/re2.h"
-#include "server/common/grpc_status.h"
+#include "rpc/grpc_auth.h"
+#include "rpc/grpc_status.h"
 #include "server/version.h"
 
 namespace telemdb::server {
@@ -68,21 +69,22 @@ grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* ctx,
     reactor->Finish(rpc::ToGrpcStatus(absl::UnavailableError("server is shutting down"), ctx));
     return reactor;
   }
-  auto who = auth_->Authenticate(*ctx);
+  const auth::Credentials creds = rpc::CredentialsOf(*ctx);
+  auto who = auth_->Authenticate(creds);
   absl::Status denied = who.status();
   if (who.ok() && !who->IsAdmin()) {
     denied = absl::PermissionDeniedError(
         absl::StrCat("\"", action, "\" needs the admin right, which this identity lacks"));
   }
   if (!denied.ok()) {
-    if (on_action) on_action(who.ok() ? who->name : rpc::PeerOf(*ctx), action, denied);
+    if (on_action && who.ok()) on_action(who->name, action, denied);
     grpc::Status st = rpc::ToGrpcStatus(denied, ctx);
     auto finish = [this, reactor, st] {
       reactor->Finish(st);
       calls_->Exit();
     };
     if (absl::IsUnauthenticated(denied)) {
-      auth_->Reject(*ctx, finish);  // held back when this address keeps failing
+      auth_->Reject(creds.peer, finish);  // held back when this address keeps failing
     } else {
       finish();
     }
@@ -122,6 +124,7 @@ grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* ctx,
     resp->set_encryption_key_id(st->encryption_key_id);
     resp->set_files_under_old_keys(st->files_under_old_keys);
     resp->set_rekey_state(st->rekey_state);
+    if (extra_stats) extra_stats(resp);
     return absl::OkStatus();
   });
 }

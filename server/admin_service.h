@@ -8,9 +8,10 @@
 #include <functional>
 #include <string>
 
-#include "server/audit/audit_log.h"
-#include "server/auth/authenticator.h"
-#include "server/common/call_tracker.h"
+#include "auth/audit_log.h"
+#include "auth/authenticator.h"
+#include "auth/identity_stats.h"
+#include "rpc/call_tracker.h"
 #include "storage/db.h"
 #include "telemdb/v1/admin.grpc.pb.h"
 #include "util/thread_pool.h"
@@ -21,7 +22,7 @@ class AdminService : public v1::AdminService::CallbackService {
  public:
   // `tokens` and `audit` may be null (auth disabled; no audit log).
   AdminService(storage::Db* db, const auth::Authenticator* auth, auth::TokenStore* tokens,
-               audit::AuditLog* audit, ThreadPool* pool, rpc::CallTracker* calls)
+               auth::AuditLog* audit, ThreadPool* pool, rpc::CallTracker* calls)
       : db_(db), auth_(auth), tokens_(tokens), audit_(audit), pool_(pool), calls_(calls) {}
 
   grpc::ServerUnaryReactor* Stats(grpc::CallbackServerContext* ctx, const v1::StatsRequest* req,
@@ -53,8 +54,23 @@ class AdminService : public v1::AdminService::CallbackService {
                                         v1::VerifyAuditResponse* resp) override;
   grpc::ServerUnaryReactor* Rekey(grpc::CallbackServerContext* ctx, const v1::RekeyRequest* req,
                                   v1::RekeyResponse* resp) override;
+  grpc::ServerUnaryReactor* AckAuditGaps(grpc::CallbackServerContext* ctx,
+                                         const v1::AckAuditGapsRequest* req,
+                                         v1::AckAuditGapsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListIdentities(grpc::CallbackServerContext* ctx,
+                                           const v1::ListIdentitiesRequest* req,
+                                           v1::ListIdentitiesResponse* resp) override;
 
-  // Told about every admin action (identity, action, outcome) and denial. Default: none.
+  // Adds the server's own figures (front doors, audit, identities) to a Stats answer.
+  // Default: none.
+  std::function<void(v1::StatsResponse*)> extra_stats;
+  // The per-identity statistics (ListIdentities). Default: none (the RPC then fails with
+  // FailedPrecondition).
+  auth::IdentityStats* identity_stats = nullptr;
+
+  // Told about every admin action (identity, action, outcome) and every denial of an
+  // authenticated caller (failed authentication is audited by the Authenticator).
+  // Default: none.
   std::function<void(const std::string& who, const std::string& action, const absl::Status&)>
       on_action;
 
@@ -69,7 +85,7 @@ class AdminService : public v1::AdminService::CallbackService {
   storage::Db* db_;
   const auth::Authenticator* auth_;
   auth::TokenStore* tokens_;
-  audit::AuditLog* audit_;
+  auth::AuditLog* audit_;
   ThreadPool* pool_;
   rpc::CallTracker* calls_;
 };

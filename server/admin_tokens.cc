@@ -1,7 +1,7 @@
 // AdminService: token management, audit verification and rekeying.
 #include "absl/strings/str_cat.h"
+#include "rpc/grpc_status.h"
 #include "server/admin_service.h"
-#include "server/common/grpc_status.h"
 
 namespace telemdb::server {
 namespace {
@@ -14,6 +14,7 @@ void ToProto(const auth::TokenInfo& t, v1::TokenInfo* out) {
   out->set_expires_ns(t.expires_ns);
   out->set_last_used_ns(t.last_used_ns);
   out->set_revoked(t.revoked);
+  out->set_last_peer(t.last_peer);
 }
 
 absl::Status NoTokens() {
@@ -87,6 +88,49 @@ grpc::ServerUnaryReactor* AdminService::VerifyAudit(grpc::CallbackServerContext*
     resp->set_ok(r->ok);
     resp->set_records(r->records);
     resp->set_problem(r->problem);
+    for (const auto& g : r->gaps) resp->add_gaps(g);
+    resp->set_unacknowledged_gaps(r->unacknowledged_gaps);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::AckAuditGaps(grpc::CallbackServerContext* ctx,
+                                                     const v1::AckAuditGapsRequest*,
+                                                     v1::AckAuditGapsResponse* resp) {
+  return Run(ctx, "audit ack-gap", [this, resp](const auth::Identity& who) -> absl::Status {
+    if (audit_ == nullptr) return absl::FailedPreconditionError("the audit log is off");
+    auto n = audit_->AcknowledgeGaps(who.name);
+    if (!n.ok()) return n.status();
+    resp->set_acknowledged(*n);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::ListIdentities(grpc::CallbackServerContext* ctx,
+                                                       const v1::ListIdentitiesRequest*,
+                                                       v1::ListIdentitiesResponse* resp) {
+  return Run(ctx, "identities", [this, resp](const auth::Identity&) -> absl::Status {
+    if (identity_stats == nullptr) {
+      return absl::FailedPreconditionError("identity statistics are off on this server");
+    }
+    for (const auto& r : identity_stats->Report()) {
+      auto* i = resp->add_identities();
+      i->set_name(r.name);
+      i->set_kind(r.kind);
+      for (const auto& s : r.scopes) i->add_scopes(s);
+      i->set_writes(r.writes);
+      i->set_points(r.points);
+      i->set_bytes(r.bytes);
+      i->set_series(r.series);
+      i->set_series_estimated(r.series_estimated);
+      i->set_measurements(r.measurements);
+      i->set_measurements_capped(r.measurements_capped);
+      i->set_first_seen_ns(r.first_seen_ns);
+      i->set_last_seen_ns(r.last_seen_ns);
+      i->set_last_peer(r.last_peer);
+      i->set_suggestion(r.suggestion);
+      i->set_anomalies(r.anomalies);
+    }
     return absl::OkStatus();
   });
 }

@@ -76,6 +76,7 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
   std::string ack_mode = "sync", retention = "0", max_future = "24h", head_max_age = "30m";
   std::string memory_budget = "1GiB", max_request_bytes = "64MiB", wal_max = "1GiB";
   std::string wal_recovery = "strict", log_level = "info", partition = "24h";
+  std::string token_idle_expiry = "0", anomaly_learning = "1h";
   app.add_option("--data-dir", o.data_dir, "data directory")->capture_default_str();
   app.add_option("--encryption-key-file", o.encryption_key_file,
                  "32 random bytes (mode 0600, outside the data directory): encrypts everything "
@@ -160,6 +161,23 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--query-max-points", o.query_max_points, "points one query may read")
       ->capture_default_str();
+  app.add_option("--token-idle-expiry", token_idle_expiry,
+                 "tokens unused for this long stop working (0: off)")
+      ->capture_default_str();
+  app.add_flag("--token-idle-expiry-admin", o.token_idle_expiry_admin,
+               "apply --token-idle-expiry to admin tokens too");
+  app.add_flag("--identity-anomaly", o.identity_anomaly,
+               "audit identity.anomaly when an identity writes unlike its baseline");
+  app.add_option("--identity-anomaly-learning", anomaly_learning,
+                 "baseline period after an identity's first write")
+      ->capture_default_str();
+  app.add_option("--identity-anomaly-rate-factor", o.identity_anomaly_rate_factor,
+                 "a minute above this many times the usual rate is an anomaly (0: off)")
+      ->capture_default_str();
+  app.add_option("--reflection", o.reflection,
+                 "gRPC server reflection: off, or public (unauthenticated)")
+      ->check(CLI::IsMember({"off", "public"}))
+      ->capture_default_str();
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
       ->capture_default_str();
@@ -178,6 +196,12 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
     o.query_timeout = absl::Nanoseconds(DurationFlag(query_timeout, "--query-timeout"));
     if (o.query_timeout <= absl::ZeroDuration()) {
       throw CLI::ValidationError("--query-timeout", "must be positive");
+    }
+    o.token_idle_expiry = absl::Nanoseconds(DurationFlag(token_idle_expiry, "--token-idle-expiry"));
+    o.identity_anomaly_learning =
+        absl::Nanoseconds(DurationFlag(anomaly_learning, "--identity-anomaly-learning"));
+    if (o.identity_anomaly_rate_factor < 0) {
+      throw CLI::ValidationError("--identity-anomaly-rate-factor", "must not be negative");
     }
     o.memory_budget = BytesFlag(memory_budget, "--memory-budget");
     o.max_request_bytes = BytesFlag(max_request_bytes, "--max-request-bytes");

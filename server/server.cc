@@ -4,21 +4,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "auth/audit_log.h"
+#include "auth/authenticator.h"
+#include "auth/identity_stats.h"
+#include "auth/token_store.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/impl/server_builder_option.h"
+#include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/resource_quota.h"
 #include "ingest/ingest_service.h"
+#include "ingest/write_path.h"
 #include "query/engine/storage_querier.h"
 #include "query/service/query_service.h"
+#include "rpc/call_tracker.h"
 #include "server/admin_service.h"
-#include "server/audit/audit_log.h"
-#include "server/auth/authenticator.h"
-#include "server/auth/token_store.h"
-#include "server/common/call_tracker.h"
 #include "server/tls.h"
 #include "storage/crypto/gcm_record_cipher.h"
 #include "storage/crypto/key_ring.h"
@@ -34,10 +41,12 @@ struct Server::Rep {
   std::unique_ptr<storage::Db> db;
   std::unique_ptr<auth::TokenStore> tokens;
   std::unique_ptr<auth::Authenticator> authenticator;
-  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<auth::AuditLog> audit;
+  std::unique_ptr<auth::IdentityStats> identity_stats;
   auth::IdentityMap identity_map;
   rpc::CallTracker calls;
   std::unique_ptr<ThreadPool> workers;
+  std::unique_ptr<ingest::WritePath> writes;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<query::StorageQuerier> querier;
@@ -59,17 +68,43 @@ int Server::port() const { return rep_->port; }
 
 namespace {
 
+// Writes the first-start admin token to a new file: O_EXCL (never over an existing file)
+// and O_NOFOLLOW (a symlink planted at the path is refused, not followed). The token is
+// stored as issued only after this succeeded, so a failed write never locks the operator
+// out: the next start tries again.
 absl::Status WriteAdminToken(const std::string& path, const std::string& token) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", path));
-  ::fchmod(fd, 0600);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int e = errno;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot create ", path, ": ", std::strerror(e),
+        e == EEXIST ? " (a file or link is already there; remove it so the first-start token "
+                      "can be written)"
+                    : ""));
+  }
   std::string line = token + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   ok = ::fsync(fd) == 0 && ok;
   ::close(fd);
-  if (!ok) return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  if (!ok) {
+    ::unlink(path.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot write ", path));
+  }
   return absl::OkStatus();
 }
+
+// A builder option that removes gRPC's reflection plugin.
+class WithoutReflection : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const std::unique_ptr<grpc::ServerBuilderPlugin>& p) {
+                                    return p->name() == "proto_server_reflection";
+                                  }),
+                   plugins->end());
+  }
+};
 
 }  // namespace
 
@@ -107,23 +142,50 @@ absl::Status Server::Start() {
   }
   ASSIGN_OR_RETURN(r.db, storage::Db::Open(so));
 
-  r.tokens = std::make_unique<auth::TokenStore>(r.db.get());
+  // The audit log first: everything after it (tokens, authentication) reports to it.
+  if (o.audit_log != "none") {
+    std::string path = o.audit_log.empty() ? o.data_dir + "/audit.log" : o.audit_log;
+    std::unique_ptr<storage::crypto::RecordCipher> cipher;
+    if (so.encryption_keys) {
+      ASSIGN_OR_RETURN(cipher, storage::crypto::GcmRecordCipher::Create(so.encryption_keys));
+    }
+    ASSIGN_OR_RETURN(r.audit, auth::AuditLog::Open(path, r.db.get(), std::move(cipher)));
+    r.audit->Record(
+        "server.start", "telemdbd", "ok",
+        {{"listen", o.listen}, {"tls", o.tls.enabled() ? "on" : "off"}, {"auth", o.auth}});
+  }
+  auth::AuditLog* audit = r.audit.get();
+
+  auth::TokenStoreOptions to;
+  to.idle_expiry = o.token_idle_expiry;
+  to.idle_expiry_admin = o.token_idle_expiry_admin;
+  to.on_event = [audit](const std::string& event, const std::string& id,
+                        const std::string& detail) {
+    Log(LogLevel::kWarning, event, {{"token_id", id}, {"detail", detail}});
+    if (audit != nullptr) audit->Record(event, id, "refused", {{"detail", detail}});
+  };
+  r.tokens = std::make_unique<auth::TokenStore>(r.db.get(), to);
   RETURN_IF_ERROR(r.tokens->Load());
   if (o.auth == "token" && r.tokens->empty()) {
+    const std::string path = o.data_dir + "/admin.token";
     ASSIGN_OR_RETURN(auto created,
                      r.tokens->Create({"admin", "read", "write:*"}, "first-start admin token",
-                                      absl::ZeroDuration()));
-    const std::string path = o.data_dir + "/admin.token";
-    RETURN_IF_ERROR(WriteAdminToken(path, created.token));
+                                      absl::ZeroDuration(), [&](const auth::CreatedToken& t) {
+                                        return WriteAdminToken(path, t.token);
+                                      }));
     Log(LogLevel::kWarning, "auth.admin_token_created",
         {{"path", path},
          {"token_id", created.info.id},
          {"note", "collect it, then delete the file"}});
+    if (audit != nullptr) {
+      audit->Record("token.create", "telemdbd", "ok",
+                    {{"token_id", created.info.id}, {"note", "first-start admin token"}});
+    }
   }
   auth::AuthenticatorOptions ao;
   ao.disabled = o.auth == "none";
   ao.identity_map = &r.identity_map;
-  r.authenticator = std::make_unique<auth::Authenticator>(r.tokens.get(), ao);
+  r.authenticator = std::make_unique<auth::Authenticator>(r.tokens.get(), ao, audit);
   if (o.auth == "none") {
     Log(LogLevel::kWarning, "auth.disabled", {{"note", "every caller has every right"}});
   }
@@ -131,24 +193,45 @@ absl::Status Server::Start() {
     Log(LogLevel::kWarning, "tls.disabled",
         {{"listen", o.listen}, {"note", "traffic and tokens travel in plaintext"}});
   }
+  auth::IdentityStatsOptions io;
+  io.anomaly_detection = o.identity_anomaly;
+  io.learning = o.identity_anomaly_learning;
+  io.rate_factor = o.identity_anomaly_rate_factor;
+  ASSIGN_OR_RETURN(r.identity_stats, auth::IdentityStats::Open(r.db.get(), audit, io));
 
-  if (o.audit_log != "none") {
-    std::string path = o.audit_log.empty() ? o.data_dir + "/audit.log" : o.audit_log;
-    std::unique_ptr<storage::crypto::RecordCipher> cipher;
-    if (so.encryption_keys) {
-      ASSIGN_OR_RETURN(cipher, storage::crypto::GcmRecordCipher::Create(so.encryption_keys));
-    }
-    ASSIGN_OR_RETURN(r.audit, audit::AuditLog::Open(path, r.db.get(), std::move(cipher)));
-    r.audit->Record(
-        "server.start", "telemdbd", "ok",
-        {{"listen", o.listen}, {"tls", o.tls.enabled() ? "on" : "off"}, {"auth", o.auth}});
-  }
   r.workers = std::make_unique<ThreadPool>(o.worker_threads);
+  r.writes = std::make_unique<ingest::WritePath>(r.db.get(), audit, r.identity_stats.get());
   r.ingest = std::make_unique<ingest::IngestService>(
-      r.db.get(), r.authenticator.get(), r.workers.get(), &r.calls, ingest::IngestOptions());
+      r.writes.get(), r.authenticator.get(), r.workers.get(), &r.calls, ingest::IngestOptions());
   r.admin = std::make_unique<AdminService>(r.db.get(), r.authenticator.get(),
-                                           o.auth == "none" ? nullptr : r.tokens.get(),
-                                           r.audit.get(), r.workers.get(), &r.calls);
+                                           o.auth == "none" ? nullptr : r.tokens.get(), audit,
+                                           r.workers.get(), &r.calls);
+  r.admin->identity_stats = r.identity_stats.get();
+  r.admin->extra_stats = [&r](v1::StatsResponse* resp) {
+    for (int d = 0; d < ingest::kFrontDoors; d++) {
+      const auto door = static_cast<ingest::FrontDoor>(d);
+      const ingest::DoorCounters& c = r.writes->counters(door);
+      auto* f = resp->add_front_doors();
+      f->set_name(ingest::FrontDoorName(door));
+      f->set_requests(c.requests.load());
+      f->set_points(c.points.load());
+      f->set_bytes(c.bytes.load());
+      f->set_duplicates(c.duplicates.load());
+      for (int k = 0; k < ingest::kRejectReasons; k++) {
+        (*f->mutable_rejected())[ingest::RejectReasonName(static_cast<ingest::RejectReason>(k))] =
+            c.rejected[k].load();
+      }
+    }
+    resp->set_stream_in_flight_high_water(
+        static_cast<uint64_t>(r.ingest->stream_in_flight_high_water()));
+    if (r.audit) {
+      auto ac = r.audit->counters();
+      resp->set_audit_records(ac.written);
+      resp->set_audit_dropped(ac.dropped);
+      resp->set_audit_folded(ac.folded);
+    }
+    resp->set_identity_anomalies(r.identity_stats->anomalies());
+  };
 
   r.querier = std::make_unique<query::StorageQuerier>(r.db.get());
   r.query_workers = std::make_unique<ThreadPool>(o.query_threads);
@@ -160,8 +243,13 @@ absl::Status Server::Start() {
                                                   r.query_workers.get(), &r.calls, qo);
 
   grpc::EnableDefaultHealthCheckService(true);
+  // Reflection is unauthenticated by nature (gRPC's plugin cannot sit behind our
+  // authentication): it describes the API, never data. Off unless asked for
+  // (docs/security.md). Linking the plugin registers it for every server builder, so
+  // "off" takes it out of this builder's plugins.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  if (o.reflection != "public") builder.SetOption(std::make_unique<WithoutReflection>());
   grpc::ResourceQuota quota("telemdbd");
   quota.Resize(static_cast<size_t>(o.memory_budget / 4));
   builder.SetResourceQuota(quota);
@@ -176,17 +264,19 @@ absl::Status Server::Start() {
   // A peer that connects and stops mid-handshake is dropped after 10 s.
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 10'000);
   builder.AddListeningPort(o.listen, creds, &r.port);
-  if (r.audit) {
-    audit::AuditLog* log = r.audit.get();
-    auto record = [log](const std::string& who, const std::string& action, const absl::Status& s) {
-      const char* event = s.ok()                        ? "admin.action"
-                          : absl::IsUnauthenticated(s)  ? "auth.failure"
-                          : absl::IsPermissionDenied(s) ? "permission.denied"
-                                                        : "admin.action";
-      log->Record(event, who, s.ok() ? "ok" : s.ToString(), {{"action", action}});
-    };
-    r.ingest->on_denied = [record](const std::string& who, const absl::Status& s) {
-      record(who, "write", s);
+  if (audit != nullptr) {
+    // Admin actions are durable before they are answered; denials come in floods and are
+    // folded per identity and interval.
+    auto record = [audit](const std::string& who, const std::string& action,
+                          const absl::Status& s) {
+      if (s.ok()) {
+        (void)audit->RecordDurable("admin.action", who, "ok", {{"action", action}});
+      } else if (absl::IsPermissionDenied(s)) {
+        audit->RecordRepeated("permission.denied", who, std::string(s.message()),
+                              {{"action", action}});
+      } else {
+        audit->Record("admin.action", who, s.ToString(), {{"action", action}});
+      }
     };
     r.admin->on_action = record;
     r.query->on_action = record;
@@ -240,8 +330,9 @@ absl::Status Server::Shutdown() {
   r.workers.reset();  // drains queued writes
   r.query_workers.reset();
   absl::Status s;
+  r.identity_stats.reset();  // persists the figures
   if (r.audit) r.audit->Record("server.stop", "telemdbd", "ok");
-  r.audit.reset();
+  r.audit.reset();  // writes what is queued
   if (r.db) s = r.db->Close();
   r.grpc.reset();
   Log(s.ok() ? LogLevel::kInfo : LogLevel::kError, "server.stopped", {{"status", s.ToString()}});

@@ -53,6 +53,25 @@ struct ServerOptions {
   uint64_t query_max_series = 100'000;
   // --query-max-points: points one query may read. Default: 2,000,000,000.
   uint64_t query_max_points = 2'000'000'000;
+  // --token-idle-expiry: tokens unused for this long stop working (audited as
+  // token.expired_idle). Zero: off. Default: off.
+  absl::Duration token_idle_expiry = absl::ZeroDuration();
+  // --token-idle-expiry-admin: apply it to admin tokens too. Default: false.
+  bool token_idle_expiry_admin = false;
+  // --identity-anomaly: audit identity.anomaly when an identity writes measurements or tag
+  // values it never wrote, or at many times its usual rate (auth/identity_stats.h).
+  // Default: false.
+  bool identity_anomaly = false;
+  // --identity-anomaly-learning: an identity's baseline period after its first write.
+  // Default: 1 h.
+  absl::Duration identity_anomaly_learning = absl::Hours(1);
+  // --identity-anomaly-rate-factor: a minute above this many times the usual rate is an
+  // anomaly (0: rate not checked). Default: 10.
+  double identity_anomaly_rate_factor = 10;
+  // --reflection: gRPC server reflection, "off" or "public". gRPC's reflection service
+  // cannot sit behind telemdb's authentication, so it is off unless made public (it then
+  // lists the services and messages, never data, to anyone who connects). Default: off.
+  std::string reflection = "off";
   // Storage settings from flags (--ack-mode, --retention, limits, ...).
   storage::Options storage;
 };

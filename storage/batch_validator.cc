@@ -13,52 +13,13 @@
 
 namespace telemdb::storage {
 
-bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  // ASCII runs eight bytes at a time.
-  while (end - p >= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    if (w & 0x8080808080808080ULL) break;
-    p += 8;
-  }
-  while (p < end) {
-    unsigned c = *p;
-    if (c < 0x80) {
-      p++;
-      continue;
-    }
-    int n;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p < n + 1) return false;
-    for (int i = 1; i <= n; i++) {
-      if ((p[i] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    p += n + 1;
-  }
-  return true;
-}
-
 std::string DescribeGroup(const SeriesBatch& g) {
   std::string out = g.measurement;
-  for (const auto& [k, v] : g.tags) absl::StrAppend(&out, ",", k, "=", v);
-  return out;
+  for (const auto& [k, v] : g.tags) {
+    if (out.size() > kClientTextMax) break;
+    absl::StrAppend(&out, ",", k, "=", v);
+  }
+  return ClientText(out);
 }
 
 namespace {
@@ -108,7 +69,7 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
     const std::string* field_name = nullptr;
     auto fail = [&](const std::string& msg) {
       where.series = DescribeGroup(g);
-      if (field_name != nullptr) where.field = *field_name;
+      if (field_name != nullptr) where.field = ClientText(*field_name);
       std::string prefix = absl::StrCat("series ", gi, " (", where.series, ")");
       if (!where.field.empty()) absl::StrAppend(&prefix, " field \"", where.field, "\"");
       if (where.row >= 0) absl::StrAppend(&prefix, " row ", where.row);
@@ -116,7 +77,7 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
                             absl::StrCat(prefix, ": ", msg));
     };
     if (std::string why = CheckName([] { return std::string("measurement name"); }, g.measurement,
-                                        lim.max_name_bytes);
+                                    lim.max_name_bytes);
         !why.empty()) {
       return fail(why);
     }
@@ -128,17 +89,18 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
     for (size_t t = 0; t < g.tags.size(); t++) {
       const std::string& k = g.tags[t].first;
       const std::string& v = g.tags[t].second;
-      if (std::string why = CheckName([&k] { return absl::StrCat("tag key \"", k, "\""); }, k,
-                                          lim.max_name_bytes);
+      if (std::string why =
+              CheckName([&k] { return absl::StrCat("tag key \"", ClientText(k), "\""); }, k,
+                        lim.max_name_bytes);
           !why.empty()) {
         return fail(why);
       }
       if (k == "time") return fail("\"time\" cannot be a tag key (it names the timestamp)");
       if (t > 0 && g.tags[t - 1].first == k) {
-        return fail(absl::StrCat("tag key \"", k, "\" appears twice"));
+        return fail(absl::StrCat("tag key \"", ClientText(k), "\" appears twice"));
       }
       if (std::string why =
-              CheckName([&k] { return absl::StrCat("value of tag \"", k, "\""); }, v,
+              CheckName([&k] { return absl::StrCat("value of tag \"", ClientText(k), "\""); }, v,
                         lim.max_tag_value_bytes);
           !why.empty()) {
         return fail(why);
@@ -168,7 +130,9 @@ absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
       const FieldColumn& f = g.fields[fi];
       field_name = &f.name;
       where.row = -1;
-      if (std::string why = CheckName([] { return std::string("field name"); }, f.name, lim.max_name_bytes); !why.empty()) {
+      if (std::string why =
+              CheckName([] { return std::string("field name"); }, f.name, lim.max_name_bytes);
+          !why.empty()) {
         return fail(why);
       }
       if (f.name == "time") return fail("\"time\" cannot be a field name (it names the timestamp)");

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "storage/options.h"
 #include "storage/types.h"
+#include "util/client_text.h"
 
 namespace telemdb::storage {
 
@@ -28,9 +29,6 @@ struct ValidationContext {
 // Returns the number of points (valid field values) on success.
 absl::StatusOr<uint64_t> ValidateBatch(std::vector<SeriesBatch>* groups,
                                        const ValidationContext& ctx);
-
-// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
-bool IsValidUtf8(std::string_view s);
 
 // "measurement,k=v,k2=v2" for messages.
 std::string DescribeGroup(const SeriesBatch& g);

@@ -11,6 +11,7 @@
 #define TELEMDB_STORAGE_DB_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +32,17 @@ struct WriteOptions {
   std::optional<AckMode> ack_mode;  // default: Options::default_ack_mode
   std::string producer_id;          // with `sequence`: idempotent retries; empty: none
   uint64_t sequence = 0;
+  // The producer's numbering epoch: a change starts its idempotency window afresh (a device
+  // that lost its sequence numbers sends a new epoch). 0: none. Default: 0.
+  uint64_t producer_epoch = 0;
+  // Who writes (the authenticated identity's name): idempotency windows are kept per
+  // (identity, producer_id), so one identity's keys never touch another's. Default: "".
+  std::string identity;
+  // Called with the validated batch (tags sorted, every name and value checked) before
+  // anything else happens; an error rejects the batch with that error and nothing is
+  // stored. Front doors check write scopes here, so that authorization sees only
+  // well-formed input and a malformed batch is refused as such. Default: none.
+  std::function<absl::Status(const std::vector<SeriesBatch>&)> authorize;
 };
 
 struct WriteResult {
@@ -79,9 +91,10 @@ class Db {
   virtual absl::Status Close() = 0;
 
   // Writes a batch atomically: either every point is applied (durable when SYNC) or none.
-  // Sorts each group's tags. Errors: InvalidArgument (naming series, field, row: see
-  // write_error.h), ResourceExhausted (over memory budget or cardinality limit; retry later),
-  // Unavailable (closing, or the WAL failed).
+  // Sorts each group's tags. Order: validate, then options.authorize, then the rest.
+  // Errors: InvalidArgument (naming series, field, row: see write_error.h), whatever
+  // options.authorize returns (PermissionDenied), ResourceExhausted (over memory budget or
+  // cardinality limit; retry later), Unavailable (closing, or the WAL failed).
   virtual absl::StatusOr<WriteResult> Write(std::vector<SeriesBatch>* groups,
                                             const WriteOptions& options) = 0;
 

@@ -38,6 +38,14 @@ absl::Status DbImpl::MergeDue() {
     }
     RETURN_IF_ERROR(it->status());
   }
+  if (dirty.empty()) return absl::OkStatus();
+  if (options_.hooks.merge_begin) options_.hooks.merge_begin();
+  struct End {
+    const std::function<void()>& f;
+    ~End() {
+      if (f) f();
+    }
+  } end{options_.hooks.merge_end};
   for (const auto& [id, p] : dirty) {
     if (closed_) break;  // Close() is waiting for this thread
     absl::Status s = MergePartition(id, p);

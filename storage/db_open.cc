@@ -121,12 +121,32 @@ absl::Status DbImpl::LoadMeta() {
   }
   DedupWindow::Options dopt;
   dedup_ = std::make_unique<DedupWindow>(dopt);
-  auto it = kv_->NewIterator(Cf::kMeta, keys::kDedupPrefix, "dedup0");
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    std::string_view producer = it->key().substr(sizeof(keys::kDedupPrefix) - 1);
-    RETURN_IF_ERROR(dedup_->Restore(producer, it->value()));
+  {
+    // Format 1 state (keyed by producer alone): restored as identity-unknown, so it never
+    // matches an identity's write, and rewritten in format 2 in the same batch.
+    auto it = kv_->NewIterator(Cf::kMeta, keys::kLegacyDedupPrefix, "dedup0");
+    bool legacy = false;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view producer = it->key().substr(sizeof(keys::kLegacyDedupPrefix) - 1);
+      RETURN_IF_ERROR(dedup_->RestoreLegacy(producer, it->value()));
+      batch.Delete(Cf::kMeta, std::string(it->key()));
+      legacy = true;
+    }
+    RETURN_IF_ERROR(it->status());
+    if (legacy) {
+      for (auto& [key, state] : dedup_->Snapshot(Now())) {
+        batch.Put(Cf::kMeta, keys::DedupKey(key), state);
+      }
+    }
   }
-  RETURN_IF_ERROR(it->status());
+  {
+    auto it = kv_->NewIterator(Cf::kMeta, keys::kDedupPrefix, "dedupid0");
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view key = it->key().substr(sizeof(keys::kDedupPrefix) - 1);
+      RETURN_IF_ERROR(dedup_->Restore(key, it->value()));
+    }
+    RETURN_IF_ERROR(it->status());
+  }
   if (batch.count() > 0) RETURN_IF_ERROR(kv_->Write(&batch, /*sync=*/true));
   return absl::OkStatus();
 }
@@ -206,6 +226,9 @@ absl::Status DbImpl::ReplayWal(uint64_t* next_segment) {
            {"reason", scan->corrupt_reason}});
       RETURN_IF_ERROR(fs->Truncate(
           path, scan->corrupt_offset < wal::kSegmentHeaderSize ? 0 : scan->corrupt_offset));
+      // Durably: an unsynced truncation can be undone by the next power cut, and the torn
+      // bytes would then sit before later segments and read as damage.
+      RETURN_IF_ERROR(fs->SyncFile(path));
       continue;
     }
     std::string where = absl::StrCat("WAL segment ", seg, " (", path, ") is corrupt at offset ",
@@ -229,6 +252,7 @@ absl::Status DbImpl::ReplayWal(uint64_t* next_segment) {
          {"dropped_later_segments", static_cast<uint64_t>(segments.size() - i - 1)},
          {"dropped_later_bytes", later_bytes}});
     RETURN_IF_ERROR(fs->Truncate(path, scan->corrupt_offset));
+    RETURN_IF_ERROR(fs->SyncFile(path));
     for (size_t j = i + 1; j < segments.size(); j++) {
       RETURN_IF_ERROR(fs->DeleteFile(wal::SegmentPath(wal_dir_, segments[j])));
     }

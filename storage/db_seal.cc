@@ -209,8 +209,8 @@ absl::Status DbImpl::CheckpointWal() {
       }
     }
   }
-  for (auto& [producer, state] : dedup_->Snapshot(Now())) {
-    batch.Put(Cf::kMeta, keys::DedupKey(producer), state);
+  for (auto& [key, state] : dedup_->Snapshot(Now())) {
+    batch.Put(Cf::kMeta, keys::DedupKey(key), state);
   }
   if (batch.count() > 0) RETURN_IF_ERROR(kv_->Write(&batch, /*sync=*/false));
   RETURN_IF_ERROR(kv_->SyncWal());

@@ -239,6 +239,104 @@ TEST_F(DbTest, IdempotentRetryIsAppliedOnceAcrossRestart) {
   EXPECT_FALSE(r5.duplicate);
 }
 
+// Idempotency keys belong to the identity that wrote them: another identity reusing a
+// producer_id and the victim's next sequence numbers gets a window of its own, and the
+// victim's batches are still stored (regression: they were answered duplicate and dropped).
+TEST_F(DbTest, IdempotencyWindowIsPerIdentity) {
+  auto write = [&](const std::string& identity, uint64_t seq, double v) {
+    std::vector<SeriesBatch> groups;
+    groups.push_back(
+        testing::FloatGroup("m", identity, "f", {kT0 + static_cast<int64_t>(seq)}, {v}));
+    WriteOptions wo;
+    wo.identity = identity;
+    wo.producer_id = "gw-1";
+    wo.sequence = seq;
+    return db_->Write(&groups, wo);
+  };
+  for (uint64_t seq = 1; seq <= 5; seq++) {
+    ASSERT_OK_AND_ASSIGN(auto r, write("mallory", seq, 0));
+    EXPECT_FALSE(r.duplicate);
+  }
+  for (int round = 0; round < 3; round++) {
+    for (uint64_t seq = 1; seq <= 5; seq++) {
+      ASSERT_OK_AND_ASSIGN(auto r, write("alice", seq, static_cast<double>(seq)));
+      EXPECT_EQ(r.duplicate, round > 0) << "round " << round << " seq " << seq;
+    }
+    if (round == 0) Reopen();  // from the WAL
+    if (round == 1) {
+      ASSERT_OK(db_->Flush());  // from the persisted window
+      Reopen();
+    }
+  }
+  ASSERT_OK_AND_ASSIGN(auto got, ReadFloats(db_.get(), FindSeries(db_.get(), "m", "alice", "f")));
+  EXPECT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[kT0 + 3], 3);
+}
+
+// A producer that restarts its numbering inside the window (lost state) sends a new epoch:
+// its batches are stored, not answered duplicate; within one epoch retries still are.
+TEST_F(DbTest, NewProducerEpochStartsTheWindowOver) {
+  auto write = [&](uint64_t epoch, uint64_t seq, int64_t ts) {
+    std::vector<SeriesBatch> groups;
+    groups.push_back(testing::FloatGroup("m", "a", "f", {ts}, {static_cast<double>(ts - kT0)}));
+    WriteOptions wo;
+    wo.identity = "dev";
+    wo.producer_id = "meter-9";
+    wo.producer_epoch = epoch;
+    wo.sequence = seq;
+    return db_->Write(&groups, wo);
+  };
+  for (uint64_t seq = 1; seq <= 100; seq++) ASSERT_OK(write(7, seq, kT0 + seq).status());
+  ASSERT_OK_AND_ASSIGN(auto dup, write(7, 50, kT0 + 50));
+  EXPECT_TRUE(dup.duplicate);
+  // Reflashed: numbering starts at 1 again, under a new epoch.
+  for (uint64_t seq = 1; seq <= 10; seq++) {
+    ASSERT_OK_AND_ASSIGN(auto r, write(8, seq, kT0 + 1000 + seq));
+    EXPECT_FALSE(r.duplicate) << seq;
+  }
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(auto again, write(8, 10, kT0 + 1010));
+  EXPECT_TRUE(again.duplicate);
+  ASSERT_OK_AND_ASSIGN(auto got, ReadFloats(db_.get(), FindSeries(db_.get(), "m", "a", "f")));
+  EXPECT_EQ(got.size(), 110u);
+}
+
+// Authorization sees only validated batches: a malformed batch is refused as malformed and
+// never reaches the callback; a refused one stores nothing.
+TEST_F(DbTest, AuthorizeRunsAfterValidation) {
+  int calls = 0;
+  WriteOptions wo;
+  wo.authorize = [&](const std::vector<SeriesBatch>& groups) {
+    calls++;
+    EXPECT_EQ(groups[0].tags.front().first, "a");  // sorted by validation
+    return absl::PermissionDeniedError("no");
+  };
+  std::vector<SeriesBatch> bad;
+  bad.push_back(testing::FloatGroup("m", "\xff", "f", {kT0}, {1}));
+  EXPECT_THAT(db_->Write(&bad, wo).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid UTF-8")));
+  EXPECT_EQ(calls, 0);
+  std::vector<SeriesBatch> good;
+  good.push_back(testing::FloatGroup("m", "x", "f", {kT0}, {1}));
+  good[0].tags.insert(good[0].tags.begin(), {"z", "1"});
+  good[0].tags.push_back({"a", "2"});
+  EXPECT_THAT(db_->Write(&good, wo).status(), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(db_->index().size(), 0u);
+}
+
+// An error quoting a megabyte-long tag value carries a bounded, marked excerpt of it.
+TEST_F(DbTest, ErrorsQuoteClientTextBounded) {
+  std::vector<SeriesBatch> groups;
+  groups.push_back(testing::FloatGroup("m", std::string(1 << 20, 'v'), "f", {kT0}, {1}));
+  auto s = db_->Write(&groups, {}).status();
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more bytes]")));
+  EXPECT_LT(s.message().size(), 1024u);
+  auto where = GetBatchError(s);
+  ASSERT_TRUE(where.has_value());
+  EXPECT_LT(where->series.size(), 512u);
+}
+
 TEST_F(DbTest, DeleteRangeAndMeasurement) {
   std::vector<int64_t> ts;
   std::vector<double> v;

@@ -19,6 +19,7 @@ absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
   const int64_t now = Now();
   ValidationContext ctx{&options_.limits, now, RetentionCutoff()};
   ASSIGN_OR_RETURN(uint64_t points, ValidateBatch(groups, ctx));
+  if (wo.authorize) RETURN_IF_ERROR(wo.authorize(*groups));
 
   const uint64_t head_bytes = head_.heap_bytes();
   if (head_bytes > options_.head_memory_budget) {
@@ -32,13 +33,15 @@ absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
   }
 
   const bool idempotent = !wo.producer_id.empty();
-  if (idempotent &&
-      dedup_->Begin(wo.producer_id, wo.sequence, now) == DedupWindow::Outcome::kDuplicate) {
+  const std::string dedup_key =
+      idempotent ? DedupWindow::Key(wo.identity, wo.producer_id) : std::string();
+  if (idempotent && dedup_->Begin(dedup_key, wo.producer_epoch, wo.sequence, now) ==
+                        DedupWindow::Outcome::kDuplicate) {
     return WriteResult{0, true};
   }
   bool applied = false;
   auto finish_dedup = [&] {
-    if (idempotent) dedup_->Finish(wo.producer_id, wo.sequence, now, applied);
+    if (idempotent) dedup_->Finish(dedup_key, wo.producer_epoch, wo.sequence, now, applied);
   };
 
   // Resolve every column's series; reserve ids for new ones.
@@ -59,7 +62,8 @@ absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
       if (!r.ok()) {
         index_.Release(created);
         finish_dedup();
-        BatchError where{static_cast<int64_t>(g), DescribeGroup(grp), grp.fields[f].name, -1};
+        BatchError where{static_cast<int64_t>(g), DescribeGroup(grp),
+                         ClientText(grp.fields[f].name), -1};
         return MakeBatchError(r.status().code(), where,
                               absl::StrCat("series ", g, " (", where.series, ") field \"",
                                            where.field, "\": ", r.status().message()));
@@ -71,7 +75,7 @@ absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
     }
   }
 
-  wal::WriteRecordMeta meta{wo.producer_id, wo.sequence, now};
+  wal::WriteRecordMeta meta{wo.producer_id, wo.sequence, now, wo.identity, wo.producer_epoch};
   CommitLog::Request req;
   req.framed.assign(wal::kRecordHeaderSize, '\0');
   wal::EncodeWriteRecord(meta, created, *groups, ids, &req.framed);
@@ -120,7 +124,10 @@ void DbImpl::ApplyWrite(const wal::WriteRecordMeta& meta,
       head_.Append(ids[g][f], grp.timestamps.data(), grp.fields[f], grp.timestamps.size(), segment);
     }
   }
-  if (!meta.producer_id.empty()) dedup_->Record(meta.producer_id, meta.sequence, meta.arrival_ns);
+  if (!meta.producer_id.empty()) {
+    dedup_->Record(DedupWindow::Key(meta.identity, meta.producer_id), meta.epoch, meta.sequence,
+                   meta.arrival_ns);
+  }
 }
 
 }  // namespace telemdb::storage

@@ -8,8 +8,22 @@
 
 namespace telemdb::storage {
 
+namespace {
+// Snapshot bytes of format 2 start with this byte (format 1, under the legacy keys, had no
+// version byte and no epoch).
+constexpr uint8_t kSnapshotVersion = 2;
+}  // namespace
+
+std::string DedupWindow::Key(std::string_view identity, std::string_view producer_id) {
+  std::string k;
+  PutLengthPrefixed(&k, identity);
+  k.append(producer_id.data(), producer_id.size());
+  return k;
+}
+
 struct DedupWindow::Producer {
   bool any = false;
+  uint64_t epoch = 0;
   uint64_t high = 0;               // highest sequence seen
   std::vector<uint64_t> bits;      // bit (s % window): s seen, for s in (high - window, high]
   std::vector<int64_t> word_time;  // per 64-sequence word: latest arrival (ns)
@@ -80,31 +94,47 @@ void DedupWindow::MarkLocked(Producer* p, uint64_t s, int64_t arrival_ns) {
   t = std::max(t, arrival_ns);
 }
 
-DedupWindow::Outcome DedupWindow::Begin(std::string_view producer, uint64_t sequence,
+void DedupWindow::EpochLocked(Producer* p, uint64_t epoch) {
+  if (p->epoch == epoch) return;
+  // A new numbering: nothing seen under the old epoch says anything about the new one.
+  p->epoch = epoch;
+  p->any = false;
+  std::fill(p->bits.begin(), p->bits.end(), 0);
+  std::fill(p->word_time.begin(), p->word_time.end(), 0);
+}
+
+DedupWindow::Outcome DedupWindow::Begin(std::string_view key, uint64_t epoch, uint64_t sequence,
                                         int64_t now_ns) {
   absl::MutexLock l(&mu_);
-  Producer* p = GetOrCreate(producer, now_ns);
+  Producer* p = GetOrCreate(key, now_ns);
   while (p->in_flight.contains(sequence)) {
     cv_.Wait(&mu_);
-    p = GetOrCreate(producer, now_ns);
+    p = GetOrCreate(key, now_ns);
   }
+  EpochLocked(p, epoch);
   if (SeenLocked(*p, sequence, now_ns)) return Outcome::kDuplicate;
   p->in_flight.insert(sequence);
   return Outcome::kNew;
 }
 
-void DedupWindow::Finish(std::string_view producer, uint64_t sequence, int64_t arrival_ns,
-                         bool applied) {
+void DedupWindow::Finish(std::string_view key, uint64_t epoch, uint64_t sequence,
+                         int64_t arrival_ns, bool applied) {
   absl::MutexLock l(&mu_);
-  Producer* p = GetOrCreate(producer, arrival_ns);
+  Producer* p = GetOrCreate(key, arrival_ns);
   p->in_flight.erase(sequence);
-  if (applied) MarkLocked(p, sequence, arrival_ns);
+  if (applied) {
+    EpochLocked(p, epoch);
+    MarkLocked(p, sequence, arrival_ns);
+  }
   cv_.SignalAll();
 }
 
-void DedupWindow::Record(std::string_view producer, uint64_t sequence, int64_t arrival_ns) {
+void DedupWindow::Record(std::string_view key, uint64_t epoch, uint64_t sequence,
+                         int64_t arrival_ns) {
   absl::MutexLock l(&mu_);
-  MarkLocked(GetOrCreate(producer, arrival_ns), sequence, arrival_ns);
+  Producer* p = GetOrCreate(key, arrival_ns);
+  EpochLocked(p, epoch);
+  MarkLocked(p, sequence, arrival_ns);
 }
 
 std::vector<std::pair<std::string, std::string>> DedupWindow::Snapshot(int64_t now_ns) const {
@@ -113,6 +143,8 @@ std::vector<std::pair<std::string, std::string>> DedupWindow::Snapshot(int64_t n
   for (const auto& [name, p] : producers_) {
     if (!p->any || now_ns - p->last_active_ns > options_.max_age_ns) continue;
     std::string b;
+    b.push_back(static_cast<char>(kSnapshotVersion));
+    PutVarint64(&b, p->epoch);
     PutVarint64(&b, options_.window);
     PutVarint64(&b, p->high);
     PutVarsint64(&b, p->last_active_ns);
@@ -123,24 +155,39 @@ std::vector<std::pair<std::string, std::string>> DedupWindow::Snapshot(int64_t n
   return out;
 }
 
-absl::Status DedupWindow::Restore(std::string_view producer, std::string_view bytes) {
+absl::Status DedupWindow::Restore(std::string_view key, std::string_view bytes) {
   ByteReader in(bytes);
+  uint8_t version;
+  uint64_t epoch;
+  if (!in.GetByte(&version) || version != kSnapshotVersion || !in.GetVarint64(&epoch)) {
+    return absl::DataLossError("malformed dedup state");
+  }
+  return RestoreBody(key, epoch, &in);
+}
+
+absl::Status DedupWindow::RestoreLegacy(std::string_view producer_id, std::string_view bytes) {
+  ByteReader in(bytes);
+  return RestoreBody(Key("", producer_id), 0, &in);
+}
+
+absl::Status DedupWindow::RestoreBody(std::string_view key, uint64_t epoch, ByteReader* in) {
   uint64_t window, high;
   int64_t active;
-  if (!in.GetVarint64(&window) || !in.GetVarint64(&high) || !in.GetVarsint64(&active)) {
+  if (!in->GetVarint64(&window) || !in->GetVarint64(&high) || !in->GetVarsint64(&active)) {
     return absl::DataLossError("malformed dedup state");
   }
   if (window != options_.window) return absl::OkStatus();  // window changed: start afresh
   absl::MutexLock l(&mu_);
-  Producer* p = GetOrCreate(producer, active);
+  Producer* p = GetOrCreate(key, active);
   for (auto& w : p->bits) {
-    if (!in.GetFixed64(&w)) return absl::DataLossError("malformed dedup state");
+    if (!in->GetFixed64(&w)) return absl::DataLossError("malformed dedup state");
   }
   for (auto& t : p->word_time) {
-    if (!in.GetVarsint64(&t)) return absl::DataLossError("malformed dedup state");
+    if (!in->GetVarsint64(&t)) return absl::DataLossError("malformed dedup state");
   }
   p->any = true;
   p->high = high;
+  p->epoch = epoch;
   return absl::OkStatus();
 }
 

@@ -1,5 +1,12 @@
-// DedupWindow: which (producer_id, sequence) pairs were already applied, so a retried batch
-// is acked again instead of applied twice.
+// DedupWindow: which (identity, producer_id, sequence) triples were already applied, so a
+// retried batch is acked again instead of applied twice.
+//
+// A producer is named by who wrote (the authenticated identity) and the producer_id it
+// chose: another identity using the same producer_id has a window of its own, so it can
+// neither mark a victim's next sequences as seen nor be marked by them. Each producer also
+// has an epoch (0 when the client sends none): a write with a different epoch than the
+// window last saw means the producer started its numbering afresh (a reflashed device, lost
+// state), and the window starts over instead of answering its new batches `duplicate`.
 //
 // Per producer it remembers the last `window` sequences (Default: 10,000) for at most
 // `max_age` (Default: 24 h), in a bitmap below the highest sequence seen: ~2 KiB per
@@ -24,6 +31,10 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 
+namespace telemdb {
+class ByteReader;
+}
+
 namespace telemdb::storage {
 
 class DedupWindow {
@@ -36,20 +47,29 @@ class DedupWindow {
   explicit DedupWindow(const Options& o);
   ~DedupWindow();
 
+  // The window's name for a producer: (identity, producer_id) as one string. An empty
+  // identity means "unknown" (state written before identities were recorded); no
+  // authenticated identity is empty, so such state never matches a new write.
+  static std::string Key(std::string_view identity, std::string_view producer_id);
+
   enum class Outcome { kNew, kDuplicate };
-  // Claims (producer, sequence) for a write. kDuplicate: it was applied before (within the
-  // window). kNew: the caller must write it and then call Finish().
-  Outcome Begin(std::string_view producer, uint64_t sequence, int64_t now_ns);
+  // Claims (key, sequence) for a write. kDuplicate: it was applied before (within the
+  // window, same epoch). kNew: the caller must write it and then call Finish().
+  Outcome Begin(std::string_view key, uint64_t epoch, uint64_t sequence, int64_t now_ns);
   // Ends a write claimed by Begin: `applied` marks it as seen; otherwise it is released and
   // a waiting retry proceeds.
-  void Finish(std::string_view producer, uint64_t sequence, int64_t arrival_ns, bool applied);
-  // Marks a pair as applied without a claim (WAL replay).
-  void Record(std::string_view producer, uint64_t sequence, int64_t arrival_ns);
+  void Finish(std::string_view key, uint64_t epoch, uint64_t sequence, int64_t arrival_ns,
+              bool applied);
+  // Marks a sequence as applied without a claim (WAL replay).
+  void Record(std::string_view key, uint64_t epoch, uint64_t sequence, int64_t arrival_ns);
 
-  // Serialized state of every producer (persisted at WAL checkpoints): (producer, bytes).
+  // Serialized state of every producer (persisted at WAL checkpoints): (key, bytes).
   std::vector<std::pair<std::string, std::string>> Snapshot(int64_t now_ns) const;
   // Restores one producer from Snapshot() bytes. Errors: DataLoss.
-  absl::Status Restore(std::string_view producer, std::string_view bytes);
+  absl::Status Restore(std::string_view key, std::string_view bytes);
+  // Restores state persisted before identities were recorded (format 1, keyed by producer
+  // id alone) as identity-unknown. Errors: DataLoss.
+  absl::Status RestoreLegacy(std::string_view producer_id, std::string_view bytes);
   size_t producers() const;
 
  private:
@@ -58,6 +78,9 @@ class DedupWindow {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void MarkLocked(Producer* p, uint64_t sequence, int64_t arrival_ns)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the window over when `epoch` differs from the producer's.
+  void EpochLocked(Producer* p, uint64_t epoch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RestoreBody(std::string_view key, uint64_t epoch, ByteReader* in);
   bool SeenLocked(const Producer& p, uint64_t sequence, int64_t now_ns) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 

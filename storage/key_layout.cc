@@ -146,9 +146,9 @@ bool ParseDirtyKey(std::string_view key, SeriesId* id, int64_t* partition_start)
   return true;
 }
 
-std::string DedupKey(std::string_view producer_id) {
+std::string DedupKey(std::string_view window_key) {
   std::string k = kDedupPrefix;
-  k.append(producer_id.data(), producer_id.size());
+  k.append(window_key.data(), window_key.size());
   return k;
 }
 

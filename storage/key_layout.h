@@ -79,10 +79,15 @@ bool ParseChunkKey(std::string_view key, ChunkKeyParts* out);
 inline constexpr char kFormatVersionKey[] = "format_version";
 inline constexpr char kSeqHighWaterKey[] = "seq_hwm";
 inline constexpr char kDirtyPrefix[] = "dirty/";
-inline constexpr char kDedupPrefix[] = "dedup/";
+// Idempotency state. Format 1 ("dedup/" + producer id) was keyed by producer alone and is
+// read once as identity-unknown, then deleted; format 2 ("dedupid/" + DedupWindow::Key,
+// a value starting with a version byte) is keyed by identity and producer.
+inline constexpr char kLegacyDedupPrefix[] = "dedup/";
+inline constexpr char kDedupPrefix[] = "dedupid/";
 std::string DirtyKey(SeriesId id, int64_t partition_start);
 bool ParseDirtyKey(std::string_view key, SeriesId* id, int64_t* partition_start);
-std::string DedupKey(std::string_view producer_id);
+// "dedupid/" + the window key (identity and producer: DedupWindow::Key).
+std::string DedupKey(std::string_view window_key);
 // The server's own records (Db::PutMeta): "app/" + key.
 inline constexpr char kAppPrefix[] = "app/";
 std::string AppKey(std::string_view key);

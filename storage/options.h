@@ -51,6 +51,8 @@ struct TestHooks {
   std::function<void()> after_chunk_write;      // sealed chunks written, frozen runs not dropped
   std::function<void()> before_segment_delete;  // RocksDB WAL synced, segments not deleted
   std::function<void()> after_merge_write;      // merged chunks written
+  std::function<void()> merge_begin;            // a merge round with work starts
+  std::function<void()> merge_end;              // ... and ends (also when it failed)
 };
 
 struct Options {

@@ -159,6 +159,51 @@ TEST(PowerLossTest, AckedPointsSurviveEveryCut) {
   }
 }
 
+// Regression: a torn WAL tail was truncated at open without an fsync, so a second power cut
+// could bring the torn bytes back, now in front of later segments, and the next open failed
+// with DataLoss. The truncation must be durable.
+TEST(PowerLossTest, TruncatedTornTailStaysTruncated) {
+  int truncations = 0;
+  for (uint64_t seed = 1; seed <= 20; seed++) {
+    TempDir dir;
+    wal::FaultWalFs wal_fs;
+    Options o;
+    o.dir = dir.path();
+    o.background = false;
+    o.async_sync_interval = absl::Hours(1);  // ASYNC writes stay unsynced: a tail to tear
+    o.wal_fs = &wal_fs;
+    int64_t t = kT0;
+    std::vector<int64_t> acked;
+    auto write = [&](Db* db, AckMode mode) {
+      t += kSec;
+      bool ok = testing::WriteFloats(db, "m", "d", "f", {t}, {1.0}, mode).ok();
+      if (ok && mode == AckMode::kSync) acked.push_back(t);
+    };
+    {
+      ASSERT_OK_AND_ASSIGN(auto db, Db::Open(o));
+      for (int i = 0; i < 5; i++) write(db.get(), AckMode::kSync);
+      for (int i = 0; i < 5; i++) write(db.get(), AckMode::kAsync);
+      wal_fs.PowerCut();
+      (void)db->Close();
+    }
+    wal_fs.DropUnsynced(seed);  // leaves a torn tail in the last segment
+    wal_fs.Revive();
+    {
+      ASSERT_OK_AND_ASSIGN(auto db, Db::Open(o));  // truncates the torn tail
+      truncations += wal_fs.truncations();
+      for (int i = 0; i < 3; i++) write(db.get(), AckMode::kSync);  // into a later segment
+      wal_fs.PowerCut();
+      (void)db->Close();
+    }
+    wal_fs.DropUnsynced(0);
+    wal_fs.Revive();
+    ASSERT_OK_AND_ASSIGN(auto db, Db::Open(o));
+    ASSERT_OK_AND_ASSIGN(auto got, ReadFloats(db.get(), FindSeries(db.get(), "m", "d", "f")));
+    for (int64_t ts : acked) EXPECT_TRUE(got.contains(ts)) << "seed " << seed;
+  }
+  EXPECT_GT(truncations, 0);  // the scenario happened
+}
+
 // The same test must catch a WAL that skips its fsync: otherwise it proves nothing.
 TEST(PowerLossTest, DetectsAWalThatSkipsFsync) {
   int violations = 0;
@@ -202,8 +247,8 @@ TEST(PowerLossTest, AsyncAcksLoseAtMostTheLastSyncInterval) {
     std::chrono::steady_clock::time_point cut;
     {
       ASSERT_OK_AND_ASSIGN(auto db, Db::Open(o));
-      auto deadline = std::chrono::steady_clock::now() +
-                      std::chrono::milliseconds(200 + rng() % 400);
+      auto deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(200 + rng() % 400);
       int64_t t = kT0;
       while (std::chrono::steady_clock::now() < deadline) {
         Batch b;
@@ -213,9 +258,9 @@ TEST(PowerLossTest, AsyncAcksLoseAtMostTheLastSyncInterval) {
           b.ts.push_back(t);
           b.values.push_back(static_cast<double>(rng() % 1000));
         }
-        bool ok = testing::WriteFloats(db.get(), "m", b.device, "f", b.ts, b.values,
-                                       AckMode::kAsync)
-                      .ok();
+        bool ok =
+            testing::WriteFloats(db.get(), "m", b.device, "f", b.ts, b.values, AckMode::kAsync)
+                .ok();
         if (ok) {
           acked.push_back({b, std::chrono::steady_clock::now()});
         } else {
@@ -258,9 +303,10 @@ TEST(PowerLossTest, AsyncAcksLoseAtMostTheLastSyncInterval) {
       ASSERT_TRUE(present == 0 || present == b.ts.size()) << "half-applied batch";
     }
   }
-  std::printf("async power cuts: %d cycles, %d acked batches lost, oldest lost ack %.1f ms "
-              "before the cut (interval %ld ms)\n",
-              cycles, lost_batches, worst_lost_age_ms, absl::ToInt64Milliseconds(interval));
+  std::printf(
+      "async power cuts: %d cycles, %d acked batches lost, oldest lost ack %.1f ms "
+      "before the cut (interval %ld ms)\n",
+      cycles, lost_batches, worst_lost_age_ms, absl::ToInt64Milliseconds(interval));
 }
 
 }  // namespace

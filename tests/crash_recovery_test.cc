@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -58,13 +61,17 @@ TEST(CrashRecovery, EveryAckedPointSurvivesKillNine) {
   std::set<int> acked;
   int next = 0;
   int attempted_max = -1;
+  int kills_during_merge = 0;
+  size_t acks_before_kill = 0;
   for (int cycle = 0; cycle < cycles && next < kMaxCrashBatches - 200; cycle++) {
     Child c = Spawn(dir.path(), next, rng());
     ASSERT_GT(c.pid, 0);
     // Reader thread: collect ACK lines as they come.
     std::mutex mu;
+    std::condition_variable merging_cv;
     std::vector<int> got;
     bool opened = false;
+    bool in_merge = false;  // the last merge marker the child printed was MERGE_BEGIN
     std::thread reader([&] {
       char line[128];
       while (std::fgets(line, sizeof line, c.out) != nullptr) {
@@ -72,6 +79,9 @@ TEST(CrashRecovery, EveryAckedPointSurvivesKillNine) {
         int b;
         if (std::sscanf(line, "ACK %d", &b) == 1) got.push_back(b);
         if (std::strncmp(line, "OPEN", 4) == 0) opened = true;
+        if (std::strncmp(line, "MERGE_BEGIN", 11) == 0) in_merge = true;
+        if (std::strncmp(line, "MERGE_END", 9) == 0) in_merge = false;
+        merging_cv.notify_all();
       }
     });
     const int mode = static_cast<int>(rng() % 4);
@@ -81,6 +91,10 @@ TEST(CrashRecovery, EveryAckedPointSurvivesKillNine) {
       // Kill during a clean shutdown.
       kill(c.pid, SIGTERM);
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 30));
+    } else if (mode == 1) {
+      // Kill inside a merge round: wait (at most 2 s) until one starts.
+      std::unique_lock<std::mutex> l(mu);
+      merging_cv.wait_for(l, std::chrono::seconds(2), [&] { return in_merge; });
     }
     kill(c.pid, SIGKILL);
     int status = 0;
@@ -89,6 +103,10 @@ TEST(CrashRecovery, EveryAckedPointSurvivesKillNine) {
     fclose(c.out);
     {
       std::lock_guard<std::mutex> l(mu);
+      // Everything the child printed before it died has been read: if its last merge
+      // marker is a BEGIN, the kill landed inside a merge round.
+      if (in_merge) kills_during_merge++;
+      acks_before_kill += got.size();
       for (int b : got) acked.insert(b);
       int last = got.empty() ? next - 1 : got.back();
       // The writer may have sent batch last+1 without printing its ack.
@@ -142,7 +160,11 @@ TEST(CrashRecovery, EveryAckedPointSurvivesKillNine) {
     ASSERT_EQ(total, expected) << "points that no batch wrote";
     ASSERT_OK((*db)->Close());
   }
-  std::printf("crash cycles: %d, acked batches: %zu\n", cycles, acked.size());
+  std::printf("crash cycles: %d, acked batches: %zu, kills inside a merge round: %d\n", cycles,
+              acked.size(), kills_during_merge);
+  // The test proves something only if writes were acknowledged and kills hit merging.
+  EXPECT_GT(acks_before_kill, 0u);
+  EXPECT_GT(kills_during_merge, 0) << "no kill landed inside a merge round";
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 // FIRST_BATCH, FIRST_BATCH+1, ... with SYNC acks, printing "ACK <batch>" after each ack.
 // Now and then it flushes or compacts. On SIGTERM it closes the database cleanly ("CLOSED").
 // The crash-recovery test kills it with SIGKILL at random moments.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +31,17 @@ int main(int argc, char** argv) {
   o.partition = absl::Hours(6);
   o.merge_interval = absl::Milliseconds(300);
   o.wal_segment_bytes = 64 << 10;
+  // Merge rounds are announced, so the test knows whether a kill landed inside one; a
+  // round lingers a little so that kills aimed at it can land.
+  o.hooks.merge_begin = [] {
+    std::printf("MERGE_BEGIN\n");
+    std::fflush(stdout);
+  };
+  o.hooks.after_merge_write = [] { usleep(2000); };
+  o.hooks.merge_end = [] {
+    std::printf("MERGE_END\n");
+    std::fflush(stdout);
+  };
   auto db = storage::Db::Open(o);
   if (!db.ok()) {
     std::fprintf(stderr, "open: %s\n", db.status().ToString().c_str());

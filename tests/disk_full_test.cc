@@ -116,15 +116,32 @@ TEST(DiskFull, ClearErrorsNoLossAndRecovery) {
     return reader->Finish().ok() ? n : -2;
   };
   EXPECT_EQ(count(), acked) << "acked data must stay intact while the disk is full";
-  // Make RocksDB write too (seal, flush, compact) while the disk is full: it fails cleanly.
+  // Make RocksDB write too (seal, flush, compact) with not a byte left: the documented
+  // outcome is a clean failure (RESOURCE_EXHAUSTED or UNAVAILABLE naming the lack of space)
+  // that loses nothing. First take whatever room the refused write left.
+  const std::string brim = tmp.Sub("mnt") + "/brim";
   {
+    std::ofstream f(brim, std::ios::binary);
+    std::string kb(4096, 'y');
+    for (int i = 0; i < 16384 && f.write(kb.data(), kb.size()); i++) {
+    }
+  }
+  auto compact = [&] {
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", "Bearer " + token);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     v1::CompactResponse resp;
-    grpc::Status s = v1::AdminService::NewStub(ch)->Compact(&ctx, v1::CompactRequest(), &resp);
-    std::printf("compact on a full disk: %s\n", s.ok() ? "ok" : s.error_message().c_str());
-  }
+    return v1::AdminService::NewStub(ch)->Compact(&ctx, v1::CompactRequest(), &resp);
+  };
+  grpc::Status full = compact();
+  std::printf("compact on a full disk: %s\n", full.ok() ? "ok" : full.error_message().c_str());
+  EXPECT_FALSE(full.ok()) << "Compact cannot succeed without a byte of space";
+  EXPECT_TRUE(full.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED ||
+              full.error_code() == grpc::StatusCode::UNAVAILABLE)
+      << full.error_message();
+  EXPECT_THAT(full.error_message(), ::testing::HasSubstr("space")) << full.error_message();
   EXPECT_EQ(count(), acked);
+  std::filesystem::remove(brim);
 
   // Space returns: the server recovers by itself.
   std::filesystem::remove(filler);
@@ -140,6 +157,10 @@ TEST(DiskFull, ClearErrorsNoLossAndRecovery) {
     }
   }
   EXPECT_TRUE(recovered) << "writes still fail after space returned";
+  EXPECT_EQ(count(), acked);
+  // ... and so does Compact.
+  grpc::Status after = compact();
+  EXPECT_TRUE(after.ok()) << after.error_message();
   EXPECT_EQ(count(), acked);
   EXPECT_EQ((*server)->Stop(SIGTERM), 0);
   auto again = ServerProcess::Start(tmp.Sub("mnt") + "/data");

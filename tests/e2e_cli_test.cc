@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "re2/re2.h"
 #include "nlohmann/json.hpp"
+#include "re2/re2.h"
 #include "tests/cli/cli_harness.h"
 
 namespace telemdb::tests {
@@ -288,9 +288,11 @@ TEST_F(E2eCliTest, TokenLifecycleAndAuditVerify) {
   RunResult list = Run({"admin", "token", "list", "--format", "csv"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_EQ(list.out.substr(0, list.out.find('\n')),
-            "id,description,scopes,created,expires,last_used,revoked");
+            "id,description,scopes,created,expires,last_used,revoked,last_peer");
   EXPECT_THAT(list.out, HasSubstr(id + ",gateway 7,write:device=truck_1* read,"));
   EXPECT_THAT(list.out, Not(HasSubstr(secret.substr(17))));
+  // The token was used from loopback: its last peer is the new last column.
+  EXPECT_TRUE(RE2::PartialMatch(list.out, id + ",[^\n]*,false,ipv4:127\\.0\\.0\\.1\n")) << list.out;
   // rotate prints a new secret; revoke ends it.
   RunResult rotated = Run({"admin", "token", "rotate", id, "--overlap", "1h"});
   ASSERT_EQ(rotated.exit_code, 0) << rotated.err;

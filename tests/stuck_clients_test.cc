@@ -12,6 +12,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "telemdb/v1/admin.grpc.pb.h"
 #include "telemdb/v1/ingest.grpc.pb.h"
 #include "telemdb/v1/query.grpc.pb.h"
 #include "tests/server_harness.h"
@@ -108,7 +109,17 @@ TEST(StuckClients, DoNotHoldTheServer) {
   ASSERT_TRUE(reader->Finish().ok());
   EXPECT_EQ(count, 1000);
 
-  // Bounded: each stuck stream holds at most 8 requests or responses.
+  // Bounded: each stuck stream holds at most 8 requests or responses, as the server's own
+  // high-water mark of any stream's in-flight requests shows.
+  grpc::ClientContext sctx;
+  sctx.AddMetadata("authorization", "Bearer " + token);
+  sctx.set_deadline(std::chrono::system_clock::now() + kServeDeadline);
+  v1::StatsResponse stats;
+  ASSERT_TRUE(v1::AdminService::NewStub(ch)->Stats(&sctx, v1::StatsRequest(), &stats).ok());
+  std::printf("stuck clients: stream in-flight high-water mark %lu\n",
+              static_cast<unsigned long>(stats.stream_in_flight_high_water()));
+  EXPECT_GE(stats.stream_in_flight_high_water(), 1u);  // the statistic is live
+  EXPECT_LE(stats.stream_in_flight_high_water(), 8u);
   const uint64_t rss = RssBytes((*server)->pid());
   std::printf("stuck clients: %d streams wrote %d requests before blocking; rss %lu -> %lu MiB\n",
               kStuck, writes_done.load(), rss_before >> 20, rss >> 20);

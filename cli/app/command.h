@@ -37,8 +37,10 @@ void RegisterShellCommand(CLI::App* app, CliContext* ctx);
 void RegisterSchemaCommands(CLI::App* app, CliContext* ctx);  // measurements fields series tags
 void RegisterLastCommand(CLI::App* app, CliContext* ctx);
 void RegisterAdminCommands(CLI::App* app, CliContext* ctx);  // admin stats|flush|...
-// admin token create|list|rotate|revoke, admin audit verify, admin rekey
+// admin token create|list|rotate|revoke, admin audit verify|ack-gap, admin rekey
 void RegisterAdminTokenCommands(CLI::App* admin, CliContext* ctx);
+// admin identities
+void RegisterAdminIdentityCommands(CLI::App* admin, CliContext* ctx);
 
 }  // namespace telemdb::cli
 

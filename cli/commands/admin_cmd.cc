@@ -3,6 +3,7 @@
 // registers itself at the end of RegisterAdminCommands.
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -86,6 +87,20 @@ absl::Status Stats(const client::Connection& conn, const OutputOptions& out, dou
   for (const auto& cf : r.column_families()) {
     values.emplace_back("cf_bytes." + cf.name(), cf.bytes());
   }
+  for (const auto& d : r.front_doors()) {
+    const std::string p = "ingest." + d.name() + ".";
+    values.emplace_back(p + "requests", d.requests());
+    values.emplace_back(p + "points", d.points());
+    values.emplace_back(p + "bytes", d.bytes());
+    values.emplace_back(p + "duplicates", d.duplicates());
+    std::map<std::string, uint64_t> rejected(d.rejected().begin(), d.rejected().end());
+    for (const auto& [reason, n] : rejected) values.emplace_back(p + "rejected." + reason, n);
+  }
+  values.emplace_back("stream_in_flight_high_water", r.stream_in_flight_high_water());
+  values.emplace_back("audit_records", r.audit_records());
+  values.emplace_back("audit_dropped", r.audit_dropped());
+  values.emplace_back("audit_folded", r.audit_folded());
+  values.emplace_back("identity_anomalies", r.identity_anomalies());
   std::vector<std::vector<Cell>> rows;
   rows.push_back({Cell::String("version"), Cell::String(r.version())});
   if (!r.rekey_state().empty()) {
@@ -229,6 +244,7 @@ void RegisterAdminCommands(CLI::App* app, CliContext* ctx) {
     cmd->add_flag("--all", f->all, "delete the whole measurement with its series");
   }
   RegisterAdminTokenCommands(admin, ctx);
+  RegisterAdminIdentityCommands(admin, ctx);
 }
 
 }  // namespace telemdb::cli

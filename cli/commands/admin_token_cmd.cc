@@ -1,5 +1,5 @@
-// telemdb admin token create|list|rotate|revoke, admin audit verify, admin rekey: managing
-// API tokens and checking the audit trail (each needs the admin right).
+// telemdb admin token create|list|rotate|revoke, admin audit verify|ack-gap, admin rekey:
+// managing API tokens and checking the audit trail (each needs the admin right).
 //
 // A new or rotated token's secret is printed once, alone on the last line of stdout, so that
 // `TOKEN=$(telemdb admin token create ... | tail -n1)` captures it. Nothing else ever prints a
@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "cli/app/command.h"
 #include "cli/app/exit_codes.h"
 #include "cli/commands/admin_call.h"
@@ -27,6 +28,8 @@ struct TokenFlags {
   std::string expires;  // duration
   std::string overlap;  // duration
   std::string id;
+  std::string stale;     // token list --stale DURATION
+  std::string expiring;  // token list --expiring DURATION
   double timeout = 60;
 };
 
@@ -88,17 +91,37 @@ int Run(const std::string& action, const TokenFlags& f, const GlobalFlags& globa
     return kExitOk;
   }
   if (action == "list") {
+    auto stale = DurationArg("--stale", f.stale);
+    if (!stale.ok()) return Fail(stale.status());
+    auto expiring = DurationArg("--expiring", f.expiring);
+    if (!expiring.ok()) return Fail(expiring.status());
     auto r = AdminCall(c, v1::ListTokensRequest(), &v1::AdminService::Stub::ListTokens, f.timeout);
     if (!r.ok()) return Fail(r.status());
+    const int64_t now = absl::GetCurrentTimeNanos();
+    // --stale: not used for DURATION, or never used; --expiring: expires within DURATION
+    // (or already has). Revoked tokens are neither: they are already out of service.
+    auto keep = [&](const v1::TokenInfo& t) {
+      if (f.stale.empty() && f.expiring.empty()) return true;
+      if (t.revoked()) return false;
+      if (!f.stale.empty() && (t.last_used_ns() == 0 || now - t.last_used_ns() >= *stale)) {
+        return true;
+      }
+      return !f.expiring.empty() && t.expires_ns() != 0 && t.expires_ns() - now <= *expiring;
+    };
+    std::vector<const v1::TokenInfo*> shown;
+    for (const auto& t : r->tokens()) {
+      if (keep(t)) shown.push_back(&t);
+    }
     std::vector<std::string> scopes;  // keeps the joined strings alive for the cells
-    for (const auto& t : r->tokens()) scopes.push_back(absl::StrJoin(t.scopes(), " "));
+    for (const auto* t : shown) scopes.push_back(absl::StrJoin(t->scopes(), " "));
     std::vector<std::vector<Cell>> rows;
-    for (int i = 0; i < r->tokens_size(); i++) {
-      const auto& t = r->tokens(i);
+    for (size_t i = 0; i < shown.size(); i++) {
+      const auto& t = *shown[i];
       auto time_or_null = [](int64_t ns) { return ns ? Cell::Time(ns) : Cell::Null(); };
       rows.push_back({Cell::String(t.id()), Cell::String(t.description()), Cell::String(scopes[i]),
                       Cell::Time(t.created_ns()), time_or_null(t.expires_ns()),
-                      time_or_null(t.last_used_ns()), Cell::Bool(t.revoked())});
+                      time_or_null(t.last_used_ns()), Cell::Bool(t.revoked()),
+                      t.last_peer().empty() ? Cell::Null() : Cell::String(t.last_peer())});
     }
     absl::Status s = PrintResult({{"id", ColumnRole::kValue},
                                   {"description", ColumnRole::kValue},
@@ -106,7 +129,8 @@ int Run(const std::string& action, const TokenFlags& f, const GlobalFlags& globa
                                   {"created", ColumnRole::kValue},
                                   {"expires", ColumnRole::kValue},
                                   {"last_used", ColumnRole::kValue},
-                                  {"revoked", ColumnRole::kValue}},
+                                  {"revoked", ColumnRole::kValue},
+                                  {"last_peer", ColumnRole::kValue}},
                                  rows, *output);
     return s.ok() ? kExitOk : Fail(s);
   }
@@ -114,13 +138,26 @@ int Run(const std::string& action, const TokenFlags& f, const GlobalFlags& globa
     auto r =
         AdminCall(c, v1::VerifyAuditRequest(), &v1::AdminService::Stub::VerifyAudit, f.timeout);
     if (!r.ok()) return Fail(r.status());
+    for (const auto& g : r->gaps()) std::printf("gap: %s\n", g.c_str());
     if (r->ok()) {
       std::printf("audit log intact: %lu records\n", static_cast<unsigned long>(r->records()));
       return kExitOk;
     }
-    std::fprintf(stderr, "telemdb: audit log broken after %lu good records: %s\n",
-                 static_cast<unsigned long>(r->records()), r->problem().c_str());
+    if (r->unacknowledged_gaps() > 0) {
+      std::fprintf(stderr, "telemdb: audit log has %lu unacknowledged gap(s): %s\n",
+                   static_cast<unsigned long>(r->unacknowledged_gaps()), r->problem().c_str());
+    } else {
+      std::fprintf(stderr, "telemdb: audit log broken after %lu good records: %s\n",
+                   static_cast<unsigned long>(r->records()), r->problem().c_str());
+    }
     return kExitError;
+  }
+  if (action == "audit ack-gap") {
+    auto r =
+        AdminCall(c, v1::AckAuditGapsRequest(), &v1::AdminService::Stub::AckAuditGaps, f.timeout);
+    if (!r.ok()) return Fail(r.status());
+    std::printf("acknowledged %lu gap(s)\n", static_cast<unsigned long>(r->acknowledged()));
+    return kExitOk;
   }
   if (action == "rekey") {
     auto r = AdminCall(c, v1::RekeyRequest(), &v1::AdminService::Stub::Rekey, f.timeout);
@@ -168,10 +205,17 @@ void RegisterAdminTokenCommands(CLI::App* admin, CliContext* ctx) {
     auto f = std::make_shared<TokenFlags>();
     CLI::App* cmd =
         Leaf(token, ctx, "list", "list",
-             "List tokens (id, description, scopes, created, expires, last used; "
-             "never a secret)",
-             "  telemdb admin token list\n  telemdb admin token list --format json\n", f);
+             "List tokens (id, description, scopes, created, expires, last used, revoked, "
+             "last peer; never a secret)",
+             "  telemdb admin token list\n  telemdb admin token list --format json\n"
+             "  telemdb admin token list --stale 30d\n"
+             "  telemdb admin token list --expiring 7d\n",
+             f);
     AddOutputFlags(cmd, &f->output);
+    cmd->add_option("--stale", f->stale,
+                    "only tokens not used for this long, or never used (e.g. 30d)");
+    cmd->add_option("--expiring", f->expiring,
+                    "only tokens that expire within this long, or have expired (e.g. 7d)");
   }
   {
     auto f = std::make_shared<TokenFlags>();
@@ -193,8 +237,13 @@ void RegisterAdminTokenCommands(CLI::App* admin, CliContext* ctx) {
   CLI::App* audit = admin->add_subcommand("audit", "The audit trail");
   audit->require_subcommand(1);
   Leaf(audit, ctx, "verify", "audit verify",
-       "Check the audit log's HMAC chain and its anchor (exit 1 when broken)",
+       "Check the audit log's HMAC chain, its anchor and gaps found at start (exit 1 when "
+       "broken or a gap is not acknowledged)",
        "  telemdb admin audit verify\n", std::make_shared<TokenFlags>());
+  Leaf(audit, ctx, "ack-gap", "audit ack-gap",
+       "Acknowledge the gaps found at start (a tail cut while the server was down), so that "
+       "verify passes again; the acknowledgement is itself audited",
+       "  telemdb admin audit ack-gap\n", std::make_shared<TokenFlags>());
   Leaf(admin, ctx, "rekey", "rekey",
        "Rewrite data written under older encryption keys with the active key (background)",
        "  telemdb admin rekey\n", std::make_shared<TokenFlags>());

@@ -35,6 +35,10 @@ struct ExecOptions {
   // --- Streaming ---
   // Rows per frame handed to the sink. Default: 10,000.
   size_t max_frame_rows = 10'000;
+  // ... and bytes: a frame is cut once its values pass this size (approximate: 8 bytes per
+  // number, the length of each string), so a frame of long strings stays far below any
+  // message limit. Default: 1 MiB.
+  size_t max_frame_bytes = 1 << 20;
 
   // --- Tuning / testing ---
   // Answer whole-chunk buckets from chunk header pre-aggregates. Default: true.

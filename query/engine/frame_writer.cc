@@ -21,6 +21,22 @@ void FrameWriter::ResetFrame() {
   frame_.group_values = group_values_;
   frame_.columns.resize(schema_.types.size());
   for (size_t c = 0; c < schema_.types.size(); c++) frame_.columns[c].type = schema_.types[c];
+  counted_rows_ = 0;
+  frame_bytes_ = 0;
+}
+
+size_t FrameWriter::FrameBytes() const {
+  const size_t rows = frame_.rows();
+  for (size_t r = counted_rows_; r < rows; r++) {
+    size_t b = 8;
+    for (const Column& c : frame_.columns) {
+      b += c.type == storage::ValueType::kString && r < c.strings.size() ? c.strings[r].size() + 2
+                                                                         : 9;
+    }
+    frame_bytes_ += b;
+  }
+  counted_rows_ = rows;
+  return frame_bytes_;
 }
 
 void FrameWriter::BeginGroup(const std::vector<std::string>& values) {
@@ -32,7 +48,9 @@ void FrameWriter::BeginGroup(const std::vector<std::string>& values) {
 
 size_t FrameWriter::space() const {
   const size_t max = options_.max_frame_rows == 0 ? 1 : options_.max_frame_rows;
-  return frame_.rows() >= max ? 0 : max - frame_.rows();
+  if (frame_.rows() >= max) return 0;
+  if (options_.max_frame_bytes > 0 && FrameBytes() >= options_.max_frame_bytes) return 0;
+  return max - frame_.rows();
 }
 
 absl::Status FrameWriter::Send(ResultFrame&& f, bool end) {

@@ -1,4 +1,5 @@
-// FrameWriter: cuts a query's rows into frames of at most ExecOptions::max_frame_rows rows,
+// FrameWriter: cuts a query's rows into frames of at most ExecOptions::max_frame_rows rows
+// (and about max_frame_bytes bytes),
 // marks each group's last frame, hands frames to the ResultSink and enforces
 // max_result_rows. Executors append rows to frame() and call Commit() every few rows.
 //
@@ -44,6 +45,8 @@ class FrameWriter {
  private:
   void ResetFrame();
   absl::Status Send(ResultFrame&& f, bool end);
+  // Approximate bytes of frame_'s values (counted incrementally: rows are only appended).
+  size_t FrameBytes() const;
 
   ResultSink* sink_;
   const ResultSchema& schema_;
@@ -56,6 +59,8 @@ class FrameWriter {
   uint64_t group_ = 0;
   uint64_t group_rows_ = 0;  // rows of the group already moved out of frame_
   bool in_group_ = false;
+  mutable size_t counted_rows_ = 0;  // rows of frame_ whose bytes are in frame_bytes_
+  mutable size_t frame_bytes_ = 0;
 };
 
 }  // namespace telemdb::query

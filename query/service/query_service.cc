@@ -10,36 +10,15 @@
 #include "query/engine/engine.h"
 #include "query/engine/result.h"
 #include "query/lang/parser.h"
+#include "query/service/query_access.h"
 #include "query/service/structured_query.h"
 #include "re2/re2.h"
-#include "server/common/grpc_status.h"
+#include "rpc/grpc_auth.h"
+#include "rpc/grpc_status.h"
+#include "util/client_text.h"
 
 namespace telemdb::query {
 namespace {
-
-bool HasUnrestrictedRead(const auth::Identity& who) {
-  for (const auto& s : who.scopes) {
-    if (s.kind == auth::Scope::Kind::kRead && s.glob.empty()) return true;
-  }
-  return false;
-}
-
-// The measurement a statement reads; empty when it spans every measurement.
-std::string StatementMeasurement(const lang::Statement& st) {
-  return std::visit(
-      [](const auto& s) -> std::string {
-        using T = std::decay_t<decltype(s)>;
-        if constexpr (std::is_same_v<T, lang::SelectStatement> ||
-                      std::is_same_v<T, lang::DeleteStatement>) {
-          return s.measurement;
-        } else if constexpr (std::is_same_v<T, lang::ShowMeasurementsStatement>) {
-          return "";
-        } else {
-          return s.measurement.value_or("");
-        }
-      },
-      st);
-}
 
 v1::ValueType ToProtoType(storage::ValueType t) { return static_cast<v1::ValueType>(t); }
 
@@ -115,17 +94,28 @@ QueryService::QueryService(Querier* querier, const auth::Authenticator* auth, Th
                            rpc::CallTracker* calls, QueryServiceOptions options)
     : querier_(querier), auth_(auth), pool_(pool), calls_(calls), options_(std::move(options)) {}
 
-absl::StatusOr<auth::Identity> QueryService::Authorize(grpc::CallbackServerContext* ctx,
-                                                       const std::string& measurement) {
-  auto who = auth_->Authenticate(*ctx);
+absl::StatusOr<auth::Identity> QueryService::Authenticate(grpc::CallbackServerContext* ctx,
+                                                          const std::string& measurement,
+                                                          std::string* peer) {
+  const auth::Credentials creds = rpc::CredentialsOf(*ctx);
+  *peer = creds.peer;
+  auto who = auth_->Authenticate(creds);
   if (!who.ok()) return who.status();
-  bool ok = measurement.empty() ? HasUnrestrictedRead(*who) : who->CanRead(measurement);
-  if (!ok) {
+  // Rights first, before any work on what the client sent.
+  if (!who->CanReadSomething() && !who->IsAdmin()) {
+    return absl::PermissionDeniedError("this identity has no read right");
+  }
+  if (!measurement.empty() && !who->CanRead(measurement)) {
     return absl::PermissionDeniedError(
-        measurement.empty() ? std::string("this needs the read right on every measurement")
-                            : absl::StrCat("no read right on measurement \"", measurement, "\""));
+        absl::StrCat("no read right on measurement \"", ClientText(measurement), "\""));
   }
   return who;
+}
+
+void QueryService::Denied(const std::string& peer, const absl::StatusOr<auth::Identity>& who,
+                          const std::string& action, const absl::Status& s) {
+  // Failed authentication is audited by the Authenticator; denials of known identities here.
+  if (on_action && !absl::IsUnauthenticated(s)) on_action(who.ok() ? who->name : peer, action, s);
 }
 
 // One Query call. Lifetime: deleted in OnDone(), which gRPC calls after Finish(); Finish()
@@ -139,10 +129,29 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
       return;
     }
     tracked_ = true;
+    // Who first: an unauthenticated or unauthorized caller costs no parsing or regex
+    // compilation.
+    std::string peer;
+    auto who = svc_->Authenticate(ctx, "", &peer);
+    if (!who.ok()) {
+      svc_->Denied(peer, who, "query", who.status());
+      if (absl::IsUnauthenticated(who.status())) {
+        absl::Status st = who.status();
+        svc_->auth_->Reject(peer, [this, st] { Fail(st); });
+      } else {
+        Fail(who.status());
+      }
+      return;
+    }
+    who_ = *std::move(who);
     int64_t now = req->now_ns() != 0 ? req->now_ns() : absl::GetCurrentTimeNanos();
     absl::StatusOr<lang::Statement> stmt;
     if (!req->text().empty() && req->has_structured()) {
       stmt = absl::InvalidArgumentError("set either text or structured, not both");
+    } else if (req->text().size() > svc_->options_.max_query_bytes) {
+      stmt = absl::InvalidArgumentError(absl::StrCat("query text is ", req->text().size(),
+                                                     " bytes; the limit is ",
+                                                     svc_->options_.max_query_bytes));
     } else if (!req->text().empty()) {
       lang::ParseOptions po;
       po.now_ns = now;
@@ -156,28 +165,22 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
       Fail(stmt.status());
       return;
     }
-    std::string measurement = StatementMeasurement(*stmt);
-    auto who = svc_->Authorize(ctx, measurement);
-    if (who.ok() && IsWriteStatement(*stmt) && !who->IsAdmin()) {
-      who = absl::PermissionDeniedError("DELETE needs the admin right");
-    }
-    if (!who.ok()) {
-      if (svc_->on_action) svc_->on_action(rpc::PeerOf(*ctx), "query", who.status());
-      if (absl::IsUnauthenticated(who.status())) {
-        absl::Status st = who.status();
-        svc_->auth_->Reject(*ctx, [this, st] { Fail(st); });
-      } else {
-        Fail(who.status());
-      }
+    if (absl::Status s = AuthorizeStatement(who_, *stmt); !s.ok()) {
+      svc_->Denied(peer, who_, "query", s);
+      Fail(s);
       return;
     }
     if (IsWriteStatement(*stmt) && svc_->on_action) {
-      svc_->on_action(who->name, "delete statement", absl::OkStatus());
+      svc_->on_action(who_.name, "delete statement", absl::OkStatus());
     }
     stmt_ = *std::move(stmt);
+    querier_ = std::make_unique<ScopedQuerier>(svc_->querier_, &who_);
     opts_ = svc_->options_.exec;
     opts_.now_ns = now;
-    if (req->max_frame_rows() > 0) opts_.max_frame_rows = req->max_frame_rows();
+    if (req->max_frame_rows() > 0) {
+      opts_.max_frame_rows =
+          std::min<size_t>(req->max_frame_rows(), svc_->options_.max_client_frame_rows);
+    }
     absl::Time deadline = absl::FromChrono(ctx->deadline());
     absl::Time fallback = absl::Now() + svc_->options_.default_timeout;
     qctx_.set_deadline(std::min(deadline, fallback));
@@ -233,10 +236,19 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
       f->set_group(frame.group);
       for (auto& v : frame.group_values) f->add_group_values(std::move(v));
       f->mutable_time()->Add(frame.time.begin(), frame.time.end());
-      pending_rows_ += frame.time.size();
-      for (auto& c : frame.columns) ToProtoColumn(std::move(c), f->add_columns());
+      pending_rows_ += frame.rows();
+      pending_bytes_ += 8 * frame.time.size();
+      for (auto& c : frame.columns) {
+        if (c.type == storage::ValueType::kString) {
+          for (const auto& v : c.strings) pending_bytes_ += v.size() + 2;
+        } else {
+          pending_bytes_ += 9 * c.size();
+        }
+        ToProtoColumn(std::move(c), f->add_columns());
+      }
       f->set_group_end(frame.group_end);
-      if (pending_.frames().frames_size() >= kMaxBatchFrames || pending_rows_ >= kMaxBatchRows) {
+      if (pending_.frames().frames_size() >= kMaxBatchFrames || pending_rows_ >= kMaxBatchRows ||
+          pending_bytes_ >= kMaxBatchBytes) {
         return Flush();
       }
       return absl::OkStatus();
@@ -245,6 +257,7 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
     absl::Status Flush() {
       if (!pending_.has_frames()) return absl::OkStatus();
       pending_rows_ = 0;
+      pending_bytes_ = 0;
       absl::Status s = r_->Enqueue(std::move(pending_));
       pending_.Clear();
       return s;
@@ -253,9 +266,13 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
    private:
     static constexpr int kMaxBatchFrames = 256;
     static constexpr size_t kMaxBatchRows = 10'000;
+    // Frames are at most about 1 MiB each (ExecOptions::max_frame_bytes); a message carries
+    // about as much, far below the 64 MiB message limit.
+    static constexpr size_t kMaxBatchBytes = 1 << 20;
     QueryReactor* r_;
     v1::QueryResponse pending_;
     size_t pending_rows_ = 0;
+    size_t pending_bytes_ = 0;
   };
 
   void Fail(const absl::Status& s) {
@@ -267,7 +284,7 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
   void Run() {
     Sink sink(this);
     QueryStats stats;
-    absl::Status s = Execute(stmt_, *svc_->querier_, opts_, qctx_, sink, &stats);
+    absl::Status s = Execute(stmt_, *querier_, opts_, qctx_, sink, &stats);
     if (s.ok()) s = sink.Flush();
     if (s.ok()) {
       v1::QueryResponse msg;
@@ -343,6 +360,8 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
 
   QueryService* svc_;
   bool tracked_ = false;
+  auth::Identity who_;
+  std::unique_ptr<ScopedQuerier> querier_;
   lang::Statement stmt_;
   ExecOptions opts_;
   Context qctx_;
@@ -363,22 +382,29 @@ grpc::ServerWriteReactor<v1::QueryResponse>* QueryService::Query(grpc::CallbackS
 
 grpc::ServerUnaryReactor* QueryService::Unary(grpc::CallbackServerContext* ctx,
                                               const std::string& measurement,
-                                              const std::function<absl::Status()>& fn) {
+                                              const std::function<absl::Status(Querier&)>& fn) {
   auto* reactor = ctx->DefaultReactor();
   if (!calls_->Enter()) {
     reactor->Finish(rpc::ToGrpcStatus(absl::UnavailableError("server is shutting down")));
     return reactor;
   }
-  auto who = Authorize(ctx, measurement);
-  absl::Status s = who.ok() ? fn() : who.status();
-  if (!who.ok() && on_action) on_action(rpc::PeerOf(*ctx), "list", who.status());
+  std::string peer;
+  auto who = Authenticate(ctx, measurement, &peer);
+  absl::Status s;
+  if (who.ok()) {
+    ScopedQuerier scoped(querier_, &*who);
+    s = fn(scoped);
+  } else {
+    s = who.status();
+    Denied(peer, who, "list", s);
+  }
   grpc::Status st = rpc::ToGrpcStatus(s);
   auto finish = [this, reactor, st] {
     reactor->Finish(st);
     calls_->Exit();
   };
   if (absl::IsUnauthenticated(s)) {
-    auth_->Reject(*ctx, finish);  // held back when this address keeps failing
+    auth_->Reject(peer, finish);  // held back when this address keeps failing
   } else {
     finish();
   }
@@ -388,8 +414,8 @@ grpc::ServerUnaryReactor* QueryService::Unary(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* QueryService::ListMeasurements(grpc::CallbackServerContext* ctx,
                                                          const v1::ListMeasurementsRequest*,
                                                          v1::ListMeasurementsResponse* resp) {
-  return Unary(ctx, "", [&] {
-    for (auto& m : querier_->Measurements()) resp->add_measurements(std::move(m));
+  return Unary(ctx, "", [&](Querier& q) {
+    for (auto& m : q.Measurements()) resp->add_measurements(std::move(m));
     return absl::OkStatus();
   });
 }
@@ -403,8 +429,8 @@ grpc::ServerUnaryReactor* QueryService::ListFields(grpc::CallbackServerContext* 
         rpc::ToGrpcStatus(absl::InvalidArgumentError("ListFields needs a measurement")));
     return reactor;
   }
-  return Unary(ctx, req->measurement(), [&] {
-    for (auto& [name, type] : querier_->Fields(req->measurement())) {
+  return Unary(ctx, req->measurement(), [&](Querier& q) {
+    for (auto& [name, type] : q.Fields(req->measurement())) {
       auto* f = resp->add_fields();
       f->set_name(name);
       f->set_type(ToProtoType(type));
@@ -422,7 +448,7 @@ grpc::ServerUnaryReactor* QueryService::ListSeries(grpc::CallbackServerContext* 
         rpc::ToGrpcStatus(absl::InvalidArgumentError("ListSeries needs a measurement")));
     return reactor;
   }
-  return Unary(ctx, req->measurement(), [&]() -> absl::Status {
+  return Unary(ctx, req->measurement(), [&](Querier& q) -> absl::Status {
     storage::SeriesSelector sel;
     sel.measurement = req->measurement();
     for (const auto& m : req->matchers()) {
@@ -430,7 +456,7 @@ grpc::ServerUnaryReactor* QueryService::ListSeries(grpc::CallbackServerContext* 
       if (!converted.ok()) return converted.status();
       sel.matchers.push_back(*std::move(converted));
     }
-    auto ids = querier_->Select(sel);
+    auto ids = q.Select(sel);
     if (!ids.ok()) return ids.status();
     const size_t limit = req->limit() > 0 ? req->limit() : 1000;
     for (SeriesId id : *ids) {
@@ -438,7 +464,7 @@ grpc::ServerUnaryReactor* QueryService::ListSeries(grpc::CallbackServerContext* 
         resp->set_truncated(true);
         break;
       }
-      auto meta = querier_->Describe(id);
+      auto meta = q.Describe(id);
       if (!meta.ok()) continue;  // deleted meanwhile
       auto* s = resp->add_series();
       s->set_measurement(meta->key.measurement);
@@ -457,8 +483,8 @@ grpc::ServerUnaryReactor* QueryService::ListSeries(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* QueryService::TagKeys(grpc::CallbackServerContext* ctx,
                                                 const v1::TagKeysRequest* req,
                                                 v1::TagKeysResponse* resp) {
-  return Unary(ctx, req->measurement(), [&] {
-    for (auto& k : querier_->TagKeys(req->measurement())) resp->add_keys(std::move(k));
+  return Unary(ctx, req->measurement(), [&](Querier& q) {
+    for (auto& k : q.TagKeys(req->measurement())) resp->add_keys(std::move(k));
     return absl::OkStatus();
   });
 }
@@ -471,9 +497,9 @@ grpc::ServerUnaryReactor* QueryService::TagValues(grpc::CallbackServerContext* c
     reactor->Finish(rpc::ToGrpcStatus(absl::InvalidArgumentError("TagValues needs a tag key")));
     return reactor;
   }
-  return Unary(ctx, req->measurement(), [&] {
+  return Unary(ctx, req->measurement(), [&](Querier& q) {
     const size_t limit = req->limit() > 0 ? req->limit() : 1000;
-    auto values = querier_->TagValues(req->key(), req->measurement(), limit + 1);
+    auto values = q.TagValues(req->key(), req->measurement(), limit + 1);
     if (values.size() > limit) {
       values.resize(limit);
       resp->set_truncated(true);

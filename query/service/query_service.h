@@ -4,7 +4,10 @@
 // default when it sets none); cancelling the call stops the work. Frames wait in a small queue
 // when the client reads slowly, so a slow reader holds a bounded amount of memory.
 //
-// Rights: `read` (or `read:<glob>` for the statement's measurement); DELETE needs `admin`.
+// Rights (query_access.h): the caller is authenticated and must hold some read right before
+// anything it sent is parsed; then `read` (or `read:<glob>`) for the statement's
+// measurement; DELETE needs `admin`. Listings without a measurement show only what the
+// identity may read.
 //
 // Thread safety: thread-safe.
 #ifndef TELEMDB_QUERY_SERVICE_QUERY_SERVICE_H_
@@ -14,10 +17,10 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "auth/authenticator.h"
 #include "query/engine/exec_options.h"
 #include "query/engine/querier.h"
-#include "server/auth/authenticator.h"
-#include "server/common/call_tracker.h"
+#include "rpc/call_tracker.h"
 #include "telemdb/v1/query.grpc.pb.h"
 #include "util/thread_pool.h"
 
@@ -30,6 +33,10 @@ struct QueryServiceOptions {
   absl::Duration default_timeout = absl::Seconds(60);
   // Frames waiting for a slow client before the query pauses. Default: 8.
   size_t max_queued_frames = 8;
+  // Largest max_frame_rows a client may ask for. Default: 100,000.
+  size_t max_client_frame_rows = 100'000;
+  // Longest query text. Default: 1 MiB.
+  size_t max_query_bytes = 1 << 20;
 };
 
 class QueryService final : public v1::QueryService::CallbackService {
@@ -59,11 +66,16 @@ class QueryService final : public v1::QueryService::CallbackService {
 
  private:
   class QueryReactor;
-  // Authenticates and checks a read right for `measurement` (empty: any read right).
-  absl::StatusOr<auth::Identity> Authorize(grpc::CallbackServerContext* ctx,
-                                           const std::string& measurement);
+  // Authenticates and checks some read right, and the read right on `measurement` when it
+  // is not empty. Sets *peer to the caller's address.
+  absl::StatusOr<auth::Identity> Authenticate(grpc::CallbackServerContext* ctx,
+                                              const std::string& measurement, std::string* peer);
+  // Reports a refusal to on_action (not failed authentication: the Authenticator audits it).
+  void Denied(const std::string& peer, const absl::StatusOr<auth::Identity>& who,
+              const std::string& action, const absl::Status& s);
+  // Runs a listing for an authenticated reader, through its ScopedQuerier.
   grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* ctx, const std::string& measurement,
-                                  const std::function<absl::Status()>& fn);
+                                  const std::function<absl::Status(Querier&)>& fn);
 
   Querier* querier_;
   const auth::Authenticator* auth_;

@@ -69,6 +69,7 @@ absl::StatusOr<KeyCheck> ParseKeyCheck(std::string_view text) {
     line_no++;
     if (line.empty() || line[0] == '#') continue;
     std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (f.empty()) continue;  // a line of spaces (regression: read f[0] out of bounds)
     auto bad = [&] {
       return absl::DataLossError(
           absl::StrCat(kKeyCheckFile, " line ", line_no, " is malformed: \"", line, "\""));

@@ -105,6 +105,11 @@ TEST(KeyCheckTest, GoldenTextRoundTripAndDamage) {
   EXPECT_THAT(ParseKeyCheck("version 1\nactive 00000001\n"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("incomplete")));
   EXPECT_THAT(ParseKeyCheck("version 2\n"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  // A line of blanks is skipped (regression: it was read past its end).
+  std::string blanks = text;
+  blanks.insert(blanks.find("active"), "   \n");
+  ASSERT_OK_AND_ASSIGN(KeyCheck with_blanks, ParseKeyCheck(blanks));
+  EXPECT_EQ(with_blanks.active, kc.active);
 
   TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto none, ReadKeyCheck(dir.path()));

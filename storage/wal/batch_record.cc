@@ -11,6 +11,9 @@ namespace telemdb::storage::wal {
 namespace {
 
 constexpr uint8_t kHasProducer = 1;
+constexpr uint8_t kHasIdentity = 2;  // format version 2
+constexpr uint8_t kHasEpoch = 4;     // format version 2
+constexpr uint8_t kKnownFlags = kHasProducer | kHasIdentity | kHasEpoch;
 
 absl::Status Malformed(std::string_view what) {
   return absl::DataLossError(absl::StrCat("malformed WAL record: ", Sv(what)));
@@ -153,11 +156,19 @@ void EncodeWriteRecord(const WriteRecordMeta& meta, const std::vector<NewSeries>
     estimate += 16 + g.timestamps.size() * (3 + 9 * g.fields.size()) + 12 * g.fields.size();
   }
   out->reserve(out->size() + estimate);
-  out->push_back(static_cast<char>(meta.producer_id.empty() ? 0 : kHasProducer));
+  uint8_t flags = 0;
   if (!meta.producer_id.empty()) {
+    flags |= kHasProducer;
+    if (!meta.identity.empty()) flags |= kHasIdentity;
+    if (meta.epoch != 0) flags |= kHasEpoch;
+  }
+  out->push_back(static_cast<char>(flags));
+  if (flags & kHasProducer) {
     PutLengthPrefixed(out, meta.producer_id);
     PutVarint64(out, meta.sequence);
   }
+  if (flags & kHasIdentity) PutLengthPrefixed(out, meta.identity);
+  if (flags & kHasEpoch) PutVarint64(out, meta.epoch);
   PutVarsint64(out, meta.arrival_ns);
   PutVarint64(out, new_series.size());
   for (const auto& ns : new_series) {
@@ -188,7 +199,10 @@ absl::Status DecodeWriteRecord(std::string_view payload, DecodedWrite* out) {
   ByteReader in(payload);
   *out = DecodedWrite();
   uint8_t flags;
-  if (!in.GetByte(&flags) || (flags & ~kHasProducer) != 0) return Malformed("flags");
+  if (!in.GetByte(&flags) || (flags & ~kKnownFlags) != 0 ||
+      ((flags & (kHasIdentity | kHasEpoch)) != 0 && (flags & kHasProducer) == 0)) {
+    return Malformed("flags");
+  }
   if (flags & kHasProducer) {
     std::string_view producer;
     if (!in.GetLengthPrefixed(&producer) || !in.GetVarint64(&out->meta.sequence)) {
@@ -196,6 +210,12 @@ absl::Status DecodeWriteRecord(std::string_view payload, DecodedWrite* out) {
     }
     out->meta.producer_id = std::string(producer);
   }
+  if (flags & kHasIdentity) {
+    std::string_view identity;
+    if (!in.GetLengthPrefixed(&identity)) return Malformed("identity");
+    out->meta.identity = std::string(identity);
+  }
+  if ((flags & kHasEpoch) && !in.GetVarint64(&out->meta.epoch)) return Malformed("epoch");
   if (!in.GetVarsint64(&out->meta.arrival_ns)) return Malformed("arrival time");
   uint64_t n;
   if (!in.GetVarint64(&n) || n > in.remaining()) return Malformed("new series count");

@@ -27,6 +27,11 @@ struct WriteRecordMeta {
   std::string producer_id;  // empty: no idempotency key
   uint64_t sequence = 0;
   int64_t arrival_ns = 0;  // server wall clock when accepted (dedup window age)
+  // Who wrote it (the authenticated identity's name), with an idempotency key. Empty: not
+  // known (records of format version 1, or a write without an identity).
+  std::string identity;
+  // The producer's numbering epoch (0: none given).
+  uint64_t epoch = 0;
 };
 
 // `ids[g][f]` is the series of groups[g].fields[f]. Only measurement/tags of groups are

@@ -97,11 +97,32 @@ absl::Status FaultWalFs::Truncate(const std::string& path, uint64_t size) {
     if (dead_) return Dead();
     auto it = files_.find(path);
     if (it != files_.end()) {
-      it->second.size = size;
-      it->second.synced = std::min(it->second.synced, size);
+      FileState& f = it->second;
+      if (f.synced > size && f.cut_bytes.empty()) {
+        // Durable bytes are cut: until a SyncFile, a power cut may bring them back.
+        auto contents = WalFs::Default()->ReadFile(path);
+        if (contents.ok() && contents->size() > size) {
+          truncations_++;
+          f.cut_at = size;
+          f.cut_bytes = contents->substr(size, f.synced - size);
+        }
+      }
+      f.size = size;
+      f.synced = std::min(f.synced, size);
     }
   }
   return WalFs::Default()->Truncate(path, size);
+}
+
+absl::Status FaultWalFs::SyncFile(const std::string& path) {
+  absl::MutexLock l(&mu_);
+  if (dead_) return Dead();
+  auto it = files_.find(path);
+  if (it != files_.end()) {
+    it->second.synced = it->second.size;
+    it->second.cut_bytes.clear();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status FaultWalFs::SyncDir(const std::string& dir) {
@@ -167,6 +188,19 @@ void FaultWalFs::DropUnsynced(uint64_t tear_seed) {
       ::unlink(path.c_str());
       continue;
     }
+    if (!f.cut_bytes.empty()) {
+      // The truncation never became durable: the disk still holds the cut bytes.
+      if (::truncate(path.c_str(), static_cast<off_t>(f.cut_at)) == 0) {
+        FILE* fp = std::fopen(path.c_str(), "ab");
+        if (fp != nullptr) {
+          std::fwrite(f.cut_bytes.data(), 1, f.cut_bytes.size(), fp);
+          std::fclose(fp);
+        }
+        f.size = f.synced = f.cut_at + f.cut_bytes.size();
+      }
+      f.cut_bytes.clear();
+      continue;
+    }
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) continue;
     uint64_t keep = f.synced;
@@ -189,10 +223,17 @@ void FaultWalFs::DropUnsynced(uint64_t tear_seed) {
       if (::truncate(path.c_str(), static_cast<off_t>(keep)) != 0) continue;
       f.size = keep;
     }
+    // What survived the cut is on the disk now: durable, torn part included.
+    f.synced = f.size;
   }
   for (auto it = files_.begin(); it != files_.end();) {
     it = it->second.durable_entry ? std::next(it) : files_.erase(it);
   }
+}
+
+int FaultWalFs::truncations() const {
+  absl::MutexLock l(&mu_);
+  return truncations_;
 }
 
 void FaultWalFs::Revive() {

@@ -30,7 +30,10 @@ class FaultWalFs : public WalFs {
   absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) override;
   absl::Status CreateDir(const std::string& dir) override;
   absl::Status DeleteFile(const std::string& path) override;
+  // A truncation is not durable until SyncFile: a power cut before it brings the cut bytes
+  // back (what a real disk may do with a truncate that was never fsynced).
   absl::Status Truncate(const std::string& path, uint64_t size) override;
+  absl::Status SyncFile(const std::string& path) override;
   absl::Status SyncDir(const std::string& dir) override;
 
   // --- Faults ---
@@ -48,12 +51,17 @@ class FaultWalFs : public WalFs {
   void DropUnsynced(uint64_t tear_seed = 0);
   // Brings the file system back to life (after DropUnsynced).
   void Revive();
+  // Truncate() calls that cut durable bytes, so far.
+  int truncations() const;
 
   // Called by files.
   struct FileState {
     uint64_t size = 0;
     uint64_t synced = 0;
     bool durable_entry = false;  // its directory entry survived a SyncDir
+    // A truncation of durable bytes not yet synced: where, and the bytes it cut.
+    uint64_t cut_at = 0;
+    std::string cut_bytes;
   };
   absl::Status OnAppend(const std::string& path, std::string_view data, bool* do_write);
   absl::Status OnSync(const std::string& path);
@@ -66,6 +74,7 @@ class FaultWalFs : public WalFs {
   bool sync_is_noop_ ABSL_GUARDED_BY(mu_) = false;
   int fail_appends_ ABSL_GUARDED_BY(mu_) = 0;
   int fail_syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  int truncations_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace telemdb::storage::wal

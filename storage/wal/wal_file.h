@@ -43,7 +43,10 @@ class WalFs {
   virtual absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir) = 0;
   virtual absl::Status CreateDir(const std::string& dir) = 0;
   virtual absl::Status DeleteFile(const std::string& path) = 0;
+  // Cuts a file back to `size` bytes. Not durable until SyncFile(path).
   virtual absl::Status Truncate(const std::string& path, uint64_t size) = 0;
+  // Makes a file's contents and size durable (fsync).
+  virtual absl::Status SyncFile(const std::string& path) = 0;
   // Makes file creations and deletions in `dir` durable.
   virtual absl::Status SyncDir(const std::string& dir) = 0;
 

@@ -14,7 +14,10 @@
 namespace telemdb::storage::wal {
 
 inline constexpr char kSegmentMagic[7] = {'T', 'M', 'D', 'B', 'W', 'A', 'L'};
-inline constexpr uint8_t kFormatVersion = 1;
+// Version 2 (write records may carry the writer's identity and a producer epoch: see
+// batch_record.h). Segments of version 1 are still read; their records have neither.
+inline constexpr uint8_t kFormatVersion = 2;
+inline constexpr uint8_t kMinReadableVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 16;
 inline constexpr size_t kRecordHeaderSize = 13;
 // Upper bound of one record's payload; a longer length field is corruption.

@@ -78,7 +78,8 @@ absl::StatusOr<SegmentScan> ScanSegment(std::string_view c, uint64_t segment,
   if (std::memcmp(c.data(), kSegmentMagic, sizeof(kSegmentMagic)) != 0) {
     return absl::DataLossError(absl::StrCat("WAL segment ", segment, ": bad magic"));
   }
-  if (static_cast<uint8_t>(c[7]) != kFormatVersion) {
+  if (static_cast<uint8_t>(c[7]) < kMinReadableVersion ||
+      static_cast<uint8_t>(c[7]) > kFormatVersion) {
     return absl::DataLossError(absl::StrCat("WAL segment ", segment, ": unsupported version ",
                                             static_cast<int>(static_cast<uint8_t>(c[7]))));
   }

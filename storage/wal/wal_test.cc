@@ -72,6 +72,49 @@ TEST(WalFormatTest, GoldenBytes) {
   EXPECT_EQ(back.ids[0][0], 5u);
 }
 
+// Format version 2: an idempotent write carries its writer's identity and the producer's
+// epoch. The version-1 payload above still decodes, as identity-unknown (identity "").
+TEST(WalFormatTest, GoldenBytesVersion2IdentityAndEpoch) {
+  EXPECT_EQ(wal::kFormatVersion, 2);
+  wal::WriteRecordMeta meta{"gw", 7, 1000, "tok1", 3};
+  std::vector<SeriesBatch> groups(1);
+  groups[0].timestamps = {10};
+  FieldColumn c{"f", ValueType::kInt};
+  c.ints = {4};
+  groups[0].fields.push_back(c);
+  std::string payload;
+  wal::EncodeWriteRecord(meta, {}, groups, {{5}}, &payload);
+  const unsigned char want[] = {
+      0x07, 0x02, 'g',  'w',  0x07,  // flags (producer|identity|epoch), producer, sequence
+      0x04, 't',  'o',  'k',  '1',   // identity
+      0x03,                          // epoch
+      0xd0, 0x0f,                    // arrival 1000
+      0x00,                          // no new series
+      0x01, 0x01, 0x14,              // one group, 1 row, ts 10
+      0x01, 0x05, 0x02, 0x00,        // one column: series 5, int, no validity
+      4,    0,    0,    0,    0,    0, 0, 0};  // 4
+  EXPECT_EQ(payload, std::string(reinterpret_cast<const char*>(want), sizeof want));
+  wal::DecodedWrite back;
+  ASSERT_OK(wal::DecodeWriteRecord(payload, &back));
+  EXPECT_EQ(back.meta.identity, "tok1");
+  EXPECT_EQ(back.meta.epoch, 3u);
+  EXPECT_EQ(back.meta.sequence, 7u);
+  // Version 1 bytes (flags = 1): no identity, no epoch.
+  const unsigned char v1[] = {0x01, 0x02, 'g', 'w', 0x07, 0xd0, 0x0f, 0x00, 0x00};
+  ASSERT_OK(
+      wal::DecodeWriteRecord(std::string(reinterpret_cast<const char*>(v1), sizeof v1), &back));
+  EXPECT_EQ(back.meta.producer_id, "gw");
+  EXPECT_EQ(back.meta.identity, "");
+  EXPECT_EQ(back.meta.epoch, 0u);
+  // Identity or epoch without a producer, and unknown flags, are corruption.
+  for (unsigned char flags : {0x02, 0x04, 0x08}) {
+    const unsigned char bad[] = {flags, 0xd0, 0x0f, 0x00, 0x00};
+    EXPECT_FALSE(
+        wal::DecodeWriteRecord(std::string(reinterpret_cast<const char*>(bad), sizeof bad), &back)
+            .ok());
+  }
+}
+
 TEST(WalFormatTest, RecordRoundTripWithValidityAndEveryType) {
   std::vector<SeriesBatch> groups(1);
   groups[0].timestamps = {INT64_MIN + 1, 0, INT64_MAX};
@@ -244,6 +287,30 @@ TEST(WalFaultTest, DiskFullIsRetryableAndFsyncFailureStopsAcks) {
   EXPECT_TRUE(got.contains(kT0 + 2));
   EXPECT_FALSE(got.contains(kT0 + 1));
   EXPECT_FALSE(got.contains(kT0 + 4));
+}
+
+// Regression: a segment rotation on a full disk (Flush/Compact rotate the WAL) broke the log
+// until a restart. The new segment cannot be created, the log goes on in the current one,
+// and writes and rotations work again once there is space.
+TEST(WalFaultTest, RotationOnAFullDiskLeavesTheLogUsable) {
+  TempDir dir;
+  wal::FaultWalFs fs;
+  Options o;
+  o.dir = dir.path();
+  o.background = false;
+  o.wal_fs = &fs;
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(o));
+  ASSERT_OK(WriteFloats(db.get(), "m", "a", "f", {kT0}, {1}));
+  fs.FailAppends(1);  // the new segment's header
+  EXPECT_THAT(db->Flush(), StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("No space")));
+  EXPECT_OK(db->health());
+  ASSERT_OK(WriteFloats(db.get(), "m", "a", "f", {kT0 + 1}, {2}));
+  ASSERT_OK(db->Flush());
+  ASSERT_OK(WriteFloats(db.get(), "m", "a", "f", {kT0 + 2}, {3}));
+  db.reset();
+  ASSERT_OK_AND_ASSIGN(db, Db::Open(o));
+  ASSERT_OK_AND_ASSIGN(auto got, ReadFloats(db.get(), FindSeries(db.get(), "m", "a", "f")));
+  EXPECT_EQ(got.size(), 3u);
 }
 
 TEST(ChunkCorruptionTest, DamagedChunkIsReportedAndOtherSeriesStayReadable) {

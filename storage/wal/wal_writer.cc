@@ -7,6 +7,7 @@
 #include "storage/crypto/record_cipher.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/log.h"
 #include "util/status_macros.h"
 
 namespace telemdb::storage::wal {
@@ -52,20 +53,21 @@ absl::StatusOr<std::unique_ptr<WalWriter>> WalWriter::Create(WalFs* fs, std::str
                                                              uint64_t first_segment,
                                                              crypto::RecordCipher* cipher) {
   std::unique_ptr<WalWriter> w(new WalWriter(fs, std::move(dir), cipher));
-  RETURN_IF_ERROR(w->OpenSegment(first_segment));
+  ASSIGN_OR_RETURN(w->file_, w->NewSegment(first_segment));
+  w->segment_ = first_segment;
   return w;
 }
 
-absl::Status WalWriter::OpenSegment(uint64_t number) {
-  ASSIGN_OR_RETURN(file_, fs_->NewFile(SegmentPath(dir_, number)));
-  segment_ = number;
+absl::StatusOr<std::unique_ptr<WalFile>> WalWriter::NewSegment(uint64_t number) {
+  ASSIGN_OR_RETURN(auto file, fs_->NewFile(SegmentPath(dir_, number)));
   char header[kSegmentHeaderSize];
   std::memcpy(header, kSegmentMagic, sizeof(kSegmentMagic));
   header[7] = static_cast<char>(kFormatVersion);
   EncodeFixed64(header + 8, number);
-  RETURN_IF_ERROR(file_->Append(std::string_view(header, sizeof header)));
-  RETURN_IF_ERROR(file_->Sync());
-  return fs_->SyncDir(dir_);
+  RETURN_IF_ERROR(file->Append(std::string_view(header, sizeof header)));
+  RETURN_IF_ERROR(file->Sync());
+  RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  return file;
 }
 
 absl::Status WalWriter::Fail(absl::Status s) {
@@ -131,9 +133,23 @@ absl::Status WalWriter::Sync() {
 absl::Status WalWriter::Rotate() {
   if (!error_.ok()) return error_;
   absl::Status s = file_->Sync();
-  if (s.ok()) s = file_->Close();
-  if (s.ok()) s = OpenSegment(segment_ + 1);
   if (!s.ok()) return Fail(s);
+  // The next segment first: when the disk is full it cannot be created, and the log goes
+  // on in the current one (regression: a rotation on a full disk broke the log until a
+  // restart, though nothing was lost).
+  auto next = NewSegment(segment_ + 1);
+  if (!next.ok()) {
+    if (absl::IsResourceExhausted(next.status())) {
+      (void)fs_->DeleteFile(SegmentPath(dir_, segment_ + 1));
+      (void)fs_->SyncDir(dir_);
+      return next.status();
+    }
+    return Fail(next.status());
+  }
+  s = file_->Close();
+  file_ = *std::move(next);
+  segment_++;
+  if (!s.ok()) Log(LogLevel::kWarning, "wal.close_failed", {{"error", s.ToString()}});
   return absl::OkStatus();
 }
 

@@ -49,7 +49,10 @@ class WalWriter {
   // fdatasync of the current segment. After an error the writer is broken for good: every
   // later call fails, so nothing is acked that might not be durable.
   absl::Status Sync();
-  // Syncs and closes the current segment, then starts segment current+1 (directory synced).
+  // Syncs the current segment, creates segment current+1 (header and directory synced),
+  // then closes the old one. When there is no space for the new segment it returns
+  // ResourceExhausted and the writer goes on in the current segment; any other failure
+  // breaks it.
   absl::Status Rotate();
   absl::Status Close();
 
@@ -60,7 +63,8 @@ class WalWriter {
  private:
   WalWriter(WalFs* fs, std::string dir, crypto::RecordCipher* cipher)
       : fs_(fs), dir_(std::move(dir)), cipher_(cipher) {}
-  absl::Status OpenSegment(uint64_t number);
+  // Creates segment `number` with its header, synced (file and directory).
+  absl::StatusOr<std::unique_ptr<WalFile>> NewSegment(uint64_t number);
   absl::Status Fail(absl::Status s);
   // Re-frames plaintext `records` into sealed_ as they will sit at the end of the segment.
   absl::Status SealRecords(std::string_view records);

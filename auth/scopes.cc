@@ -1,8 +1,9 @@
-#include "server/auth/scopes.h"
+#include "auth/scopes.h"
 
 #include <fnmatch.h>
 
 #include "absl/strings/str_cat.h"
+#include "storage/batch_validator.h"
 #include "util/absl_compat.h"
 
 namespace telemdb::auth {
@@ -13,6 +14,16 @@ bool Glob(const std::string& pattern, const std::string& value) {
 }
 
 }  // namespace
+
+std::string EscapeGlob(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
 
 std::string Scope::ToString() const {
   switch (kind) {
@@ -120,11 +131,9 @@ absl::Status Identity::CheckWrite(const std::vector<storage::SeriesBatch>& group
       if (allowed) break;
     }
     if (!allowed) {
-      std::string series = groups[g].measurement;
-      for (const auto& [k, v] : groups[g].tags) absl::StrAppend(&series, ",", k, "=", v);
-      return absl::PermissionDeniedError(absl::StrCat("identity \"", name,
-                                                      "\" may not write series ", g, " (", series,
-                                                      "); nothing of this request was stored"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("identity \"", name, "\" may not write series ", g, " (",
+                       storage::DescribeGroup(groups[g]), "); nothing of this request was stored"));
     }
   }
   return absl::OkStatus();
@@ -133,6 +142,7 @@ absl::Status Identity::CheckWrite(const std::vector<storage::SeriesBatch>& group
 Identity Identity::Superuser(std::string name) {
   Identity id;
   id.name = std::move(name);
+  id.kind = Identity::Kind::kAnonymous;
   id.scopes = {Scope{Scope::Kind::kAdmin, "", ""}, Scope{Scope::Kind::kRead, "", ""},
                Scope{Scope::Kind::kWrite, "", ""}};
   return id;

@@ -3,8 +3,8 @@
 // (BatchErrorDetail) and when to retry (RetryInfo, plus `retry-after-ms` trailing metadata).
 //
 // Thread safety: pure functions.
-#ifndef TELEMDB_SERVER_COMMON_GRPC_STATUS_H_
-#define TELEMDB_SERVER_COMMON_GRPC_STATUS_H_
+#ifndef TELEMDB_RPC_GRPC_STATUS_H_
+#define TELEMDB_RPC_GRPC_STATUS_H_
 
 #include <cstdint>
 
@@ -30,4 +30,4 @@ std::string PeerOf(const grpc::ServerContextBase& ctx);
 
 }  // namespace telemdb::rpc
 
-#endif  // TELEMDB_SERVER_COMMON_GRPC_STATUS_H_
+#endif  // TELEMDB_RPC_GRPC_STATUS_H_

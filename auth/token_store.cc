@@ -1,13 +1,16 @@
-#include "server/auth/token_store.h"
+#include "auth/token_store.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
 #include "storage/db.h"
+#include "util/absl_compat.h"
 #include "util/status_macros.h"
 
 namespace telemdb::auth {
@@ -96,10 +99,43 @@ bool ParseToken(std::string_view token, std::string* id, std::string* secret) {
   return true;
 }
 
-TokenStore::TokenStore(storage::Db* db, std::function<int64_t()> now)
-    : db_(db), now_(std::move(now)) {}
+TokenStore::TokenStore(storage::Db* db, TokenStoreOptions options)
+    : db_(db), options_(std::move(options)) {}
 
-int64_t TokenStore::Now() const { return now_ ? now_() : absl::GetCurrentTimeNanos(); }
+TokenStore::TokenStore(storage::Db* db, std::function<int64_t()> now) : db_(db) {
+  options_.now = std::move(now);
+}
+
+int64_t TokenStore::Now() const {
+  return options_.now ? options_.now() : absl::GetCurrentTimeNanos();
+}
+
+namespace {
+
+bool HasAdmin(const std::vector<Scope>& scopes) {
+  for (const auto& s : scopes) {
+    if (s.kind == Scope::Kind::kAdmin) return true;
+  }
+  return false;
+}
+
+// ns since the epoch `from + d`, or an error when it cannot be stored: past year 9999, or
+// (sooner) past the last instant int64 nanoseconds hold, 2262-04-11T23:47:16Z.
+absl::StatusOr<int64_t> Deadline(int64_t from_ns, absl::Duration d, std::string_view what) {
+  const absl::Time t = absl::FromUnixNanos(from_ns) + d;
+  const absl::Time limit = std::min(absl::FromUnixSeconds(kMaxExpirySeconds),
+                                    absl::FromUnixNanos(std::numeric_limits<int64_t>::max()));
+  if (t >= limit) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        Sv(what), " ", absl::FormatDuration(d), " ends after ",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", limit, absl::UTCTimeZone()),
+        ", the latest expiry a token can have (year 9999 at most, and what int64 nanoseconds "
+        "hold); give a shorter one, or 0 for never"));
+  }
+  return absl::ToUnixNanos(t);
+}
+
+}  // namespace
 
 absl::Status TokenStore::Persist(const Record& r) {
   nlohmann::json j = {{"id", r.info.id},
@@ -111,7 +147,8 @@ absl::Status TokenStore::Persist(const Record& r) {
                       {"revoked", r.info.revoked},
                       {"hash", r.hash},
                       {"previous_hash", r.previous_hash},
-                      {"previous_expires_ns", r.previous_expires_ns}};
+                      {"previous_expires_ns", r.previous_expires_ns},
+                      {"last_peer", r.info.last_peer}};
   return db_->PutMeta(absl::StrCat(kRecordPrefix, r.info.id), j.dump());
 }
 
@@ -135,12 +172,14 @@ absl::Status TokenStore::Load() {
     r.hash = j.value("hash", "");
     r.previous_hash = j.value("previous_hash", "");
     r.previous_expires_ns = j.value("previous_expires_ns", int64_t{0});
+    r.info.last_peer = j.value("last_peer", "");
     r.last_persisted_use_ns = r.info.last_used_ns;
     auto scopes = ParseScopes(r.info.scopes);
     if (!scopes.ok())
       return absl::DataLossError(
           absl::StrCat("token ", r.info.id, ": ", scopes.status().message()));
     r.scopes = *scopes;
+    r.info.admin = HasAdmin(r.scopes);
     tokens_[r.info.id] = std::move(r);
   }
   return absl::OkStatus();
@@ -151,9 +190,10 @@ bool TokenStore::empty() const {
   return tokens_.empty();
 }
 
-absl::StatusOr<CreatedToken> TokenStore::Create(const std::vector<std::string>& scopes,
-                                                const std::string& description,
-                                                absl::Duration expires_in) {
+absl::StatusOr<CreatedToken> TokenStore::Create(
+    const std::vector<std::string>& scopes, const std::string& description,
+    absl::Duration expires_in,
+    const std::function<absl::Status(const CreatedToken&)>& before_store) {
   if (scopes.empty()) return absl::InvalidArgumentError("a token needs at least one scope");
   if (expires_in < absl::ZeroDuration()) {
     return absl::InvalidArgumentError("expiry must not be negative");
@@ -164,27 +204,52 @@ absl::StatusOr<CreatedToken> TokenStore::Create(const std::vector<std::string>& 
   r.info.id = Base32Lower(id_bytes, kIdLen);
   r.info.description = description;
   for (const auto& s : r.scopes) r.info.scopes.push_back(s.ToString());
+  r.info.admin = HasAdmin(r.scopes);
   r.info.created_ns = Now();
   if (expires_in > absl::ZeroDuration()) {
-    r.info.expires_ns = r.info.created_ns + absl::ToInt64Nanoseconds(expires_in);
+    ASSIGN_OR_RETURN(r.info.expires_ns, Deadline(r.info.created_ns, expires_in, "lifetime"));
   }
   ASSIGN_OR_RETURN(auto secret, NewSecret());
   r.hash = secret.second;
-  RETURN_IF_ERROR(Persist(r));
   CreatedToken out{r.info, absl::StrCat(kPrefix, r.info.id, "_", secret.first)};
+  if (before_store) RETURN_IF_ERROR(before_store(out));
+  RETURN_IF_ERROR(Persist(r));
   absl::MutexLock l(&mu_);
   tokens_[r.info.id] = std::move(r);
   return out;
 }
 
-absl::StatusOr<Identity> TokenStore::Authenticate(std::string_view token) {
+absl::Status TokenStore::CheckUsable(Record& r, bool previous, int64_t now, bool* report_idle) {
+  if (r.info.revoked) return absl::UnauthenticatedError("token revoked");
+  if (r.info.expires_ns != 0 && now >= r.info.expires_ns) {
+    return absl::UnauthenticatedError("token expired");
+  }
+  if (previous && now >= r.previous_expires_ns) {
+    return absl::UnauthenticatedError("token expired (replaced by rotation)");
+  }
+  if (options_.idle_expiry > absl::ZeroDuration() &&
+      (!r.info.admin || options_.idle_expiry_admin)) {
+    const int64_t since = std::max(r.info.created_ns, r.info.last_used_ns);
+    if (absl::Nanoseconds(now - since) > options_.idle_expiry) {
+      *report_idle = !r.idle_reported;
+      r.idle_reported = true;
+      return absl::UnauthenticatedError(absl::StrCat(
+          "token expired (unused for more than ", absl::FormatDuration(options_.idle_expiry), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Identity> TokenStore::Authenticate(std::string_view token, std::string_view peer) {
   std::string id, secret;
   if (!ParseToken(token, &id, &secret)) return absl::UnauthenticatedError("invalid token");
   const std::string hash = Sha256Hex(secret);
   const int64_t now = Now();
   Record to_persist;
   bool persist = false;
+  bool report_idle = false;
   Identity identity;
+  absl::Status usable;
   {
     absl::MutexLock l(&mu_);
     auto it = tokens_.find(id);
@@ -193,23 +258,29 @@ absl::StatusOr<Identity> TokenStore::Authenticate(std::string_view token) {
     bool current = SameHash(hash, r.hash);
     bool previous = !current && !r.previous_hash.empty() && SameHash(hash, r.previous_hash);
     if (!current && !previous) return absl::UnauthenticatedError("invalid token");
-    if (r.info.revoked) return absl::UnauthenticatedError("token revoked");
-    if (r.info.expires_ns != 0 && now >= r.info.expires_ns) {
-      return absl::UnauthenticatedError("token expired");
+    usable = CheckUsable(r, previous, now, &report_idle);
+    if (usable.ok()) {
+      r.info.last_used_ns = now;
+      if (r.info.last_peer != Sv(peer)) r.info.last_peer = std::string(peer);
+      // Persisted at most once a minute: a synced write per request would cost more than
+      // the request.
+      if (now - r.last_persisted_use_ns > 60'000'000'000LL) {
+        r.last_persisted_use_ns = now;
+        to_persist = r;
+        persist = true;
+      }
+      identity.name = r.info.id;
+      identity.kind = Identity::Kind::kToken;
+      identity.scopes = r.scopes;
     }
-    if (previous && now >= r.previous_expires_ns) {
-      return absl::UnauthenticatedError("token expired (replaced by rotation)");
-    }
-    r.info.last_used_ns = now;
-    if (now - r.last_persisted_use_ns > 60'000'000'000LL) {
-      r.last_persisted_use_ns = now;
-      to_persist = r;
-      persist = true;
-    }
-    identity.name = r.info.id;
-    identity.scopes = r.scopes;
   }
-  if (persist) (void)Persist(to_persist);  // last-used is best effort
+  if (report_idle && options_.on_event) {
+    options_.on_event(
+        "token.expired_idle", id,
+        absl::StrCat("unused for more than ", absl::FormatDuration(options_.idle_expiry)));
+  }
+  if (!usable.ok()) return usable;
+  if (persist) (void)Persist(to_persist);  // last use is best effort
   return identity;
 }
 
@@ -236,8 +307,9 @@ absl::StatusOr<CreatedToken> TokenStore::Rotate(const std::string& id, absl::Dur
       return absl::FailedPreconditionError(absl::StrCat("token ", id, " is revoked"));
     }
     Record& r = it->second;
+    ASSIGN_OR_RETURN(int64_t previous_expires, Deadline(Now(), overlap, "overlap"));
     r.previous_hash = r.hash;
-    r.previous_expires_ns = Now() + absl::ToInt64Nanoseconds(overlap);
+    r.previous_expires_ns = previous_expires;
     r.hash = secret.second;
     copy = r;
   }

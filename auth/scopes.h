@@ -8,8 +8,8 @@
 //   write:<tag>=<glob>       writes of series whose tag <tag> matches <glob> (fnmatch(3))
 //
 // Thread safety: values; const methods are thread-safe.
-#ifndef TELEMDB_SERVER_AUTH_SCOPES_H_
-#define TELEMDB_SERVER_AUTH_SCOPES_H_
+#ifndef TELEMDB_AUTH_SCOPES_H_
+#define TELEMDB_AUTH_SCOPES_H_
 
 #include <string>
 #include <string_view>
@@ -35,9 +35,17 @@ struct Scope {
 absl::StatusOr<Scope> ParseScope(std::string_view text);
 absl::StatusOr<std::vector<Scope>> ParseScopes(const std::vector<std::string>& texts);
 
+// `value` with fnmatch(3)'s special characters (`*`, `?`, `[`, `]`, `\\`) escaped, so that
+// as a glob it matches exactly `value` (certificate names, scope suggestions).
+std::string EscapeGlob(std::string_view value);
+
 // Who is calling, and what they may do.
 struct Identity {
-  std::string name;  // token id, certificate subject, or "anonymous"
+  enum class Kind { kToken, kCertificate, kAnonymous };
+  // Token id, "cert:<certificate name>", or "anonymous" (--auth=none). It keys everything
+  // kept per identity: idempotency windows, write statistics, the audit trail.
+  std::string name;
+  Kind kind = Kind::kToken;
   std::vector<Scope> scopes;
 
   bool IsAdmin() const;
@@ -54,4 +62,4 @@ struct Identity {
 
 }  // namespace telemdb::auth
 
-#endif  // TELEMDB_SERVER_AUTH_SCOPES_H_
+#endif  // TELEMDB_AUTH_SCOPES_H_

@@ -1,4 +1,4 @@
-#include "server/auth/token_store.h"
+#include "auth/token_store.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

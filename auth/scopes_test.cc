@@ -1,4 +1,4 @@
-#include "server/auth/scopes.h"
+#include "auth/scopes.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

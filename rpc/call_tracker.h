@@ -2,8 +2,8 @@
 // for the running ones to finish (gRPC's own Shutdown() waits for idle client connections).
 //
 // Thread safety: thread-safe.
-#ifndef TELEMDB_SERVER_COMMON_CALL_TRACKER_H_
-#define TELEMDB_SERVER_COMMON_CALL_TRACKER_H_
+#ifndef TELEMDB_RPC_CALL_TRACKER_H_
+#define TELEMDB_RPC_CALL_TRACKER_H_
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -44,4 +44,4 @@ class CallTracker {
 
 }  // namespace telemdb::rpc
 
-#endif  // TELEMDB_SERVER_COMMON_CALL_TRACKER_H_
+#endif  // TELEMDB_RPC_CALL_TRACKER_H_

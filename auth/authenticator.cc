@@ -1,0 +1,94 @@
+#include "auth/authenticator.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "auth/audit_log.h"
+
+namespace telemdb::auth {
+
+Authenticator::Authenticator(TokenStore* tokens, AuthenticatorOptions options, AuditLog* audit)
+    : tokens_(tokens), options_(options), audit_(audit), throttle_(options.throttle) {
+  delay_thread_ = std::thread([this] { DelayLoop(); });
+}
+
+Authenticator::~Authenticator() {
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  delay_thread_.join();
+}
+
+absl::StatusOr<Identity> Authenticator::Authenticate(const Credentials& c) const {
+  if (options_.disabled) return Identity::Superuser("anonymous");
+  absl::StatusOr<Identity> id;
+  if (!c.malformed.empty()) {
+    id = absl::UnauthenticatedError(c.malformed);
+  } else if (c.token) {
+    id = tokens_->Authenticate(*c.token, c.peer);
+  } else if (c.certificate_name) {
+    Identity cert;
+    cert.name = "cert:" + *c.certificate_name;
+    cert.kind = Identity::Kind::kCertificate;
+    std::optional<std::vector<Scope>> mapped;
+    if (options_.identity_map != nullptr)
+      mapped = options_.identity_map->Lookup(*c.certificate_name);
+    if (mapped) {
+      cert.scopes = *mapped;
+    } else {
+      // The name is data, not a pattern: a CN of `*` must not write every device.
+      cert.scopes = {Scope{Scope::Kind::kWrite, "device", EscapeGlob(*c.certificate_name)}};
+    }
+    id = std::move(cert);
+  } else {
+    id = absl::UnauthenticatedError(
+        "no credential: send a bearer token (gRPC `authorization: Bearer <token>` metadata, "
+        "HTTP `Authorization` header) or a client certificate");
+  }
+  if (!id.ok() && audit_ != nullptr) {
+    audit_->RecordRepeated("auth.failure", c.peer, std::string(id.status().message()),
+                           {{"transport", c.transport}});
+  }
+  return id;
+}
+
+void Authenticator::Reject(std::string_view peer, std::function<void()> finish) const {
+  absl::Duration delay = throttle_.RecordFailure(peer, absl::Now());
+  if (delay <= absl::ZeroDuration()) {
+    finish();
+    return;
+  }
+  {
+    absl::MutexLock l(&mu_);
+    // Each held answer is a call kept open; past this many, answer at once rather than hold
+    // memory for a flood (the throttle still counts the failures).
+    constexpr size_t kMaxHeld = 10'000;
+    if (delayed_.size() < kMaxHeld) {
+      delayed_.emplace(absl::Now() + delay, std::move(finish));
+      return;
+    }
+  }
+  finish();
+}
+
+void Authenticator::DelayLoop() {
+  while (true) {
+    std::vector<std::function<void()>> due;
+    {
+      absl::MutexLock l(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::Milliseconds(20));
+      const absl::Time now = absl::Now();
+      while (!delayed_.empty() && (stop_ || delayed_.begin()->first <= now)) {
+        due.push_back(std::move(delayed_.begin()->second));
+        delayed_.erase(delayed_.begin());
+      }
+      if (stop_ && due.empty()) return;
+    }
+    for (auto& f : due) f();
+  }
+}
+
+}  // namespace telemdb::auth
