@@ -7,6 +7,13 @@
 #   bench/security/run.sh [ROUNDS]     (default 3; BUILD_DIR, DATA, WORK override)
 #
 # Prints one line per round and the medians and their ratio. Loopback only.
+#
+#   bench/security/run.sh flood [ROUNDS] [CLIENTS] [SECONDS]   (default 3, 200, 20)
+#
+# A valid device's write latency (SYNC, one point per request, one request every 20 ms)
+# quiet and while CLIENTS clients send bad tokens (telemdb-auth-flood), on a server with
+# token auth and the audit log on; prints p50/p99 of each phase per round, the medians, the
+# p99 ratio (target: within 2x) and how much the audit log grew.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-3}
@@ -55,6 +62,35 @@ run_round() {  # label
   stop_server
   echo "$label $line"
 }
+
+if [ "${1:-}" = flood ]; then
+  rounds=${2:-3}
+  clients=${3:-200}
+  seconds=${4:-20}
+  lines=()
+  for r in $(seq "$rounds"); do
+    dir="$work/data-flood"
+    start_server "$dir" --auth token
+    for _ in $(seq 100); do [ -s "$dir/admin.token" ] && break; sleep 0.1; done
+    before=$(stat -c %s "$dir/audit.log")
+    line=$("$build/bench/security/telemdb-auth-flood" --addr "127.0.0.1:$port" \
+      --token-file "$dir/admin.token" --clients "$clients" --seconds "$seconds" --quiet-seconds 5)
+    stop_server
+    after=$(stat -c %s "$dir/audit.log")
+    echo "round $r: $line audit_log_growth_bytes=$((after - before))"
+    lines+=("$line")
+  done
+  printf '%s\n' "${lines[@]}" | python3 -c '
+import json, statistics, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+q = statistics.median(r["quiet_p99_ms"] for r in rows)
+f = statistics.median(r["flood_p99_ms"] for r in rows)
+failed = sum(r["valid_failed"] for r in rows)
+print(f"valid device p99: quiet {q:.2f} ms, under the flood {f:.2f} ms: {f/q:.2f}x "
+      f"(target <= 2x); failed valid writes: {failed}")
+'
+  exit 0
+fi
 
 results=()
 for r in $(seq "$rounds"); do
