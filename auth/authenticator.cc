@@ -9,6 +9,16 @@
 
 namespace telemdb::auth {
 
+namespace {
+int TransportIndex(std::string_view t) {
+  return t == "grpc" ? 0 : t == "http" ? 1 : t == "mqtt" ? 2 : 3;
+}
+}  // namespace
+
+uint64_t Authenticator::failures(std::string_view transport) const {
+  return failures_[TransportIndex(transport)].load();
+}
+
 Authenticator::Authenticator(TokenStore* tokens, AuthenticatorOptions options, AuditLog* audit)
     : tokens_(tokens), options_(options), audit_(audit), throttle_(options.throttle) {
   delay_thread_ = std::thread([this] { DelayLoop(); });
@@ -48,6 +58,7 @@ absl::StatusOr<Identity> Authenticator::Authenticate(const Credentials& c) const
         "no credential: send a bearer token (gRPC `authorization: Bearer <token>` metadata, "
         "HTTP `Authorization` header) or a client certificate");
   }
+  if (!id.ok()) failures_[TransportIndex(c.transport)]++;
   if (!id.ok() && audit_ != nullptr) {
     audit_->RecordRepeated("auth.failure", c.peer, std::string(id.status().message()),
                            {{"transport", c.transport}});

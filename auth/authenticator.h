@@ -19,6 +19,7 @@
 #ifndef TELEMDB_AUTH_AUTHENTICATOR_H_
 #define TELEMDB_AUTH_AUTHENTICATOR_H_
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <optional>
@@ -75,6 +76,8 @@ class Authenticator {
 
   bool disabled() const { return options_.disabled; }
   AuditLog* audit() const { return audit_; }
+  // Failed authentications since start, by transport ("grpc", "http", "mqtt", other).
+  uint64_t failures(std::string_view transport) const;
 
  private:
   void DelayLoop();
@@ -83,6 +86,7 @@ class Authenticator {
   AuthenticatorOptions options_;
   AuditLog* audit_;
   mutable FailureThrottle throttle_;
+  mutable std::atomic<uint64_t> failures_[4] = {};
   mutable absl::Mutex mu_;
   mutable std::multimap<absl::Time, std::function<void()>> delayed_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

@@ -76,6 +76,9 @@ class WritePath {
                                              storage::WriteOptions options, const Origin& origin);
   // Counts a request refused before it reached Write (unauthenticated, unparseable).
   void CountRejected(FrontDoor door, const absl::Status& s);
+  // Prometheus staleness markers dropped (docs/http.md).
+  void CountStaleMarkers(uint64_t n) { stale_markers_ += n; }
+  uint64_t stale_markers() const { return stale_markers_.load(); }
 
   const DoorCounters& counters(FrontDoor d) const { return counters_[static_cast<int>(d)]; }
   storage::Db* db() const { return db_; }
@@ -86,6 +89,7 @@ class WritePath {
   auth::AuditLog* audit_;
   auth::IdentityStats* stats_;
   std::array<DoorCounters, kFrontDoors> counters_;
+  std::atomic<uint64_t> stale_markers_{0};
 };
 
 }  // namespace telemdb::ingest

@@ -13,6 +13,7 @@ packages=(
   python3 python3-grpcio python3-protobuf
   clang libclang-rt-14-dev
   gnuplot-nox util-linux procps
+  libboost1.81-dev zlib1g-dev libsnappy-dev prometheus-cpp-dev
 )
 
 missing=()

@@ -86,6 +86,21 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
   app.add_option("--listen", o.listen, "host:port to listen on (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--port-file", o.port_file, "write the bound port to this file");
+  app.add_option("--http-listen", o.http_listen,
+                 "host:port of the HTTP API (InfluxDB /write and /query, remote_write, /metrics); "
+                 "none: off")
+      ->capture_default_str();
+  app.add_option("--http-port-file", o.http_port_file, "write the bound HTTP port to this file");
+  std::string http_max_body;
+  app.add_option(
+      "--http-max-body", http_max_body,
+      "largest HTTP request body, as sent and after gzip (default: --max-request-bytes)");
+  app.add_option("--http-max-connections", o.http_max_connections,
+                 "open HTTP connections; one more gets 503")
+      ->capture_default_str();
+  app.add_flag("--metrics-public", o.metrics_public, "serve /metrics without a token");
+  app.add_option("--remote-write-measurement", o.remote_write_measurement,
+                 "measurement of Prometheus samples (default: the metric name)");
   app.add_option("--auth", o.auth, "token (bearer tokens) or none (loopback only)")
       ->check(CLI::IsMember({"token", "none"}))
       ->capture_default_str();
@@ -205,6 +220,8 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
     }
     o.memory_budget = BytesFlag(memory_budget, "--memory-budget");
     o.max_request_bytes = BytesFlag(max_request_bytes, "--max-request-bytes");
+    o.http_max_body =
+        http_max_body.empty() ? o.max_request_bytes : BytesFlag(http_max_body, "--http-max-body");
     o.storage.wal_max_bytes = BytesFlag(wal_max, "--wal-max-bytes");
     o.storage.wal_point_in_time_recovery = wal_recovery == "point-in-time";
     if (!o.encryption_old_key_files.empty() && o.encryption_key_file.empty()) {

@@ -20,12 +20,16 @@
 #include "grpcpp/impl/server_builder_option.h"
 #include "grpcpp/impl/server_builder_plugin.h"
 #include "grpcpp/resource_quota.h"
+#include "http/server.h"
+#include "ingest/http/http_write.h"
 #include "ingest/ingest_service.h"
 #include "ingest/write_path.h"
 #include "query/engine/storage_querier.h"
+#include "query/http/influx_query.h"
 #include "query/service/query_service.h"
 #include "rpc/call_tracker.h"
 #include "server/admin_service.h"
+#include "server/http_routes.h"
 #include "server/tls.h"
 #include "storage/crypto/gcm_record_cipher.h"
 #include "storage/crypto/key_ring.h"
@@ -39,6 +43,14 @@ namespace telemdb::server {
 struct Server::Rep {
   ServerOptions options;
   std::unique_ptr<storage::Db> db;
+  // Destroyed after the authenticator (declared before it): the authenticator's held-back
+  // answers still post to the stopped HTTP sessions when it goes.
+  std::unique_ptr<http::Server> http;
+  std::unique_ptr<ThreadPool> http_workers;
+  std::unique_ptr<ingest::HttpWriteHandlers> http_writes;
+  std::unique_ptr<query::InfluxQueryHandler> http_query;
+  std::unique_ptr<HttpRoutes> http_routes;
+  query::QueryMetrics query_metrics;
   std::unique_ptr<auth::TokenStore> tokens;
   std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<auth::AuditLog> audit;
@@ -54,6 +66,7 @@ struct Server::Rep {
   std::unique_ptr<query::QueryService> query;
   std::unique_ptr<grpc::Server> grpc;
   int port = 0;
+  int http_port = 0;
   bool started = false;
   bool stopped = false;
 };
@@ -65,6 +78,7 @@ Server::Server(ServerOptions options) : rep_(std::make_unique<Rep>()) {
 Server::~Server() { (void)Shutdown(); }
 
 int Server::port() const { return rep_->port; }
+int Server::http_port() const { return rep_->http_port; }
 
 namespace {
 
@@ -91,6 +105,31 @@ absl::Status WriteAdminToken(const std::string& path, const std::string& token) 
     return absl::UnavailableError(absl::StrCat("cannot write ", path));
   }
   return absl::OkStatus();
+}
+
+// The database names HTTP clients use (db= of /write, CREATE DATABASE): one database per
+// server, but SHOW DATABASES lists what clients asked for. Kept in the database, at most
+// 1,000 names of at most 256 bytes.
+constexpr char kDatabasePrefix[] = "http/database/";
+
+void NoteDatabase(storage::Db* db, std::string_view name) {
+  if (name.empty() || name.size() > 256) return;
+  static absl::Mutex mu(absl::kConstInit);
+  absl::MutexLock l(&mu);
+  const std::string key = absl::StrCat(kDatabasePrefix, std::string(name));
+  auto have = db->GetMeta(key);
+  if (!have.ok() || have->has_value()) return;
+  auto all = db->ScanMeta(kDatabasePrefix);
+  if (!all.ok() || all->size() >= 1000) return;
+  (void)db->PutMeta(key, "");
+}
+
+std::vector<std::string> Databases(storage::Db* db) {
+  std::vector<std::string> out;
+  auto all = db->ScanMeta(kDatabasePrefix);
+  if (!all.ok()) return out;
+  for (const auto& [key, value] : *all) out.push_back(key.substr(sizeof(kDatabasePrefix) - 1));
+  return out;
 }
 
 // A builder option that removes gRPC's reflection plugin.
@@ -241,6 +280,7 @@ absl::Status Server::Start() {
   qo.exec.max_points_scanned = o.query_max_points;
   r.query = std::make_unique<query::QueryService>(r.querier.get(), r.authenticator.get(),
                                                   r.query_workers.get(), &r.calls, qo);
+  r.query->metrics = &r.query_metrics;
 
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection is unauthenticated by nature (gRPC's plugin cannot sit behind our
@@ -289,6 +329,7 @@ absl::Status Server::Start() {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
   }
   r.grpc->GetHealthCheckService()->SetServingStatus(true);
+  RETURN_IF_ERROR(StartHttp());
   r.started = true;
   if (!o.port_file.empty()) {
     std::ofstream pf(o.port_file + ".tmp");
@@ -304,9 +345,98 @@ absl::Status Server::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Server::StartHttp() {
+  Rep& r = *rep_;
+  const ServerOptions& o = r.options;
+  if (o.http_listen == "none") return absl::OkStatus();
+  if (!o.tls.enabled() && !IsLoopbackListen(o.http_listen) && !o.insecure) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to serve HTTP on ", o.http_listen,
+        " without TLS: give --tls-cert and --tls-key, or --insecure to accept plaintext"));
+  }
+  storage::Db* db = r.db.get();
+  ingest::HttpWriteOptions wo;
+  wo.max_points = o.storage.limits.max_points_per_write;
+  wo.remote_write_measurement = o.remote_write_measurement;
+  wo.note_database = [db](std::string_view name) { NoteDatabase(db, name); };
+  r.http_writes =
+      std::make_unique<ingest::HttpWriteHandlers>(r.writes.get(), r.authenticator.get(), wo);
+  query::InfluxQueryOptions qo;
+  qo.exec.max_series = o.query_max_series;
+  qo.exec.max_points_scanned = o.query_max_points;
+  qo.timeout = o.query_timeout;
+  qo.databases = [db] { return Databases(db); };
+  qo.note_database = [db](std::string_view name) { NoteDatabase(db, name); };
+  qo.metrics = &r.query_metrics;
+  if (r.audit) {
+    auth::AuditLog* audit = r.audit.get();
+    qo.on_action = [audit](const std::string& who, const std::string& action,
+                           const absl::Status& s) {
+      if (s.ok()) {
+        (void)audit->RecordDurable("admin.action", who, "ok",
+                                   {{"action", action}, {"transport", "http"}});
+      } else {
+        audit->RecordRepeated("permission.denied", who, std::string(s.message()),
+                              {{"action", action}, {"transport", "http"}});
+      }
+    };
+  }
+  r.http_query =
+      std::make_unique<query::InfluxQueryHandler>(r.querier.get(), r.authenticator.get(), qo);
+  r.http_routes = std::make_unique<HttpRoutes>();
+  HttpRoutes& routes = *r.http_routes;
+  routes.line_protocol = [&r](const http::Request& req, http::ResponseWriter& w) {
+    r.http_writes->LineProtocol(req, w);
+  };
+  routes.remote_write = [&r](const http::Request& req, http::ResponseWriter& w) {
+    r.http_writes->RemoteWrite(req, w);
+  };
+  routes.query = [&r](const http::Request& req, http::ResponseWriter& w) {
+    r.http_query->Handle(req, w);
+  };
+  routes.auth = r.authenticator.get();
+  routes.metrics_public = o.metrics_public;
+  routes.health = [db] { return db->health(); };
+  routes.metrics.db = db;
+  routes.metrics.writes = r.writes.get();
+  routes.metrics.auth = r.authenticator.get();
+  routes.metrics.audit = r.audit.get();
+  routes.metrics.identities = r.identity_stats.get();
+  routes.metrics.queries = &r.query_metrics;
+  http::ServerOptions ho;
+  ho.listen = o.http_listen;
+  ho.tls = {o.tls.cert, o.tls.key, o.tls.client_ca, o.tls.client_auth};
+  ho.max_body = o.http_max_body > 0 ? o.http_max_body : o.max_request_bytes;
+  ho.max_connections = o.http_max_connections;
+  // Handlers block (a write waits for its fsync): enough threads for the write path's group
+  // commit to fill, as the gRPC worker pool has.
+  r.http_workers = std::make_unique<ThreadPool>(std::max(4, o.worker_threads / 2));
+  ASSIGN_OR_RETURN(r.http, http::Server::Start(
+                               ho,
+                               [&routes](const http::Request& req, http::ResponseWriter& w) {
+                                 routes.Handle(req, w);
+                               },
+                               r.http_workers.get()));
+  routes.metrics.http = r.http.get();
+  r.http_port = r.http->port();
+  if (!o.http_port_file.empty()) {
+    std::ofstream pf(o.http_port_file + ".tmp");
+    pf << r.http_port << "\n";
+    pf.close();
+    std::rename((o.http_port_file + ".tmp").c_str(), o.http_port_file.c_str());
+  }
+  Log(LogLevel::kInfo, "server.http_listening",
+      {{"listen", o.http_listen}, {"port", r.http_port}, {"tls", o.tls.enabled() ? "on" : "off"}});
+  return absl::OkStatus();
+}
+
 absl::Status Server::Reload() {
   Log(LogLevel::kInfo, "server.reload", {});
   if (rep_->audit) rep_->audit->Record("config.reload", "SIGHUP", "ok");
+  if (rep_->http) {
+    absl::Status s = rep_->http->ReloadTls();
+    if (!s.ok()) Log(LogLevel::kError, "http.tls_reload_failed", {{"error", s.ToString()}});
+  }
   if (!rep_->options.identity_map.empty()) {
     return rep_->identity_map.Load(rep_->options.identity_map);
   }
@@ -317,6 +447,7 @@ absl::Status Server::Shutdown() {
   Rep& r = *rep_;
   if (r.stopped) return absl::OkStatus();
   r.stopped = true;
+  if (r.http) r.http->Stop(absl::Seconds(10));  // new requests refused, running ones finish
   if (r.grpc) {
     r.grpc->GetHealthCheckService()->SetServingStatus(false);
     Log(LogLevel::kInfo, "server.stopping", {});
@@ -329,6 +460,7 @@ absl::Status Server::Shutdown() {
   }
   r.workers.reset();  // drains queued writes
   r.query_workers.reset();
+  r.http_workers.reset();
   absl::Status s;
   r.identity_stats.reset();  // persists the figures
   if (r.audit) r.audit->Record("server.stop", "telemdbd", "ok");

@@ -24,12 +24,15 @@ class Server {
   // refused settings (--auth=none off loopback).
   absl::Status Start();
   int port() const;
+  // The HTTP listener's port (0 when --http-listen=none).
+  int http_port() const;
   // Idempotent.
   absl::Status Shutdown();
   // SIGHUP: re-reads the identity map (TLS files are watched and reload by themselves).
   absl::Status Reload();
 
  private:
+  absl::Status StartHttp();
   struct Rep;
   std::unique_ptr<Rep> rep_;
 };

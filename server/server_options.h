@@ -26,6 +26,22 @@ struct ServerOptions {
   std::string listen = "127.0.0.1:7700";
   // --port-file: after listening, write the bound port here. Default: none.
   std::string port_file;
+  // --http-listen host:port: the HTTP API (InfluxDB 1.x /write and /query, Prometheus
+  // remote_write, /metrics, /health); "none" turns it off. Port 0 picks a free port (see
+  // http_port_file). Default: 127.0.0.1:7701.
+  std::string http_listen = "127.0.0.1:7701";
+  // --http-port-file: after listening, write the HTTP port here. Default: none.
+  std::string http_port_file;
+  // --http-max-body: largest HTTP request body, as sent and after gzip. Default: the same as
+  // --max-request-bytes.
+  uint64_t http_max_body = 0;
+  // --http-max-connections: open HTTP connections; one more gets 503. Default: 512.
+  uint64_t http_max_connections = 512;
+  // --metrics-public: GET /metrics without a token. Default: false (a read right is needed).
+  bool metrics_public = false;
+  // --remote-write-measurement: the measurement of Prometheus samples; empty: the metric
+  // name. Default: empty.
+  std::string remote_write_measurement;
   // --auth token|none. `none` is accepted only on loopback listeners. Default: token.
   std::string auth = "token";
   // TLS (--tls-cert, --tls-key, --tls-client-ca, --tls-client-auth). Default: off.

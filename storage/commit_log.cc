@@ -1,5 +1,6 @@
 #include "storage/commit_log.h"
 
+#include <chrono>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -81,7 +82,7 @@ void CommitLog::Run() {
     {
       absl::MutexLock io(&io_mu_);
       s = writer_->AppendFramed(buffer);
-      if (s.ok() && any_sync) s = writer_->Sync();
+      if (s.ok() && any_sync) s = TimedSync();
       segment = writer_->current_segment();
       if (s.ok() && options_.after_sync_hook) options_.after_sync_hook();
     }
@@ -134,7 +135,7 @@ absl::Status CommitLog::SyncNow() {
   absl::Status s;
   {
     absl::MutexLock io(&io_mu_);
-    s = writer_->Sync();
+    s = TimedSync();
   }
   if (!s.ok()) {
     absl::MutexLock l(&mu_);
@@ -143,6 +144,14 @@ absl::Status CommitLog::SyncNow() {
           absl::StrCat("WAL fsync failed; no more writes until restart: ", s.ToString()));
     }
   }
+  return s;
+}
+
+absl::Status CommitLog::TimedSync() {
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::Status s = writer_->Sync();
+  fsync_seconds_.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   return s;
 }
 

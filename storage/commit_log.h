@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "storage/wal/wal_file.h"
+#include "util/histogram.h"
 
 namespace telemdb::storage {
 
@@ -76,13 +77,17 @@ class CommitLog {
 
   uint64_t current_segment() const;
   uint64_t bytes_written() const;  // since open
-  absl::Status health() const;     // OK, or why the log is broken
+  // Durations of WAL fsyncs (seconds), group commits and timer syncs alike.
+  const Histogram& fsync_seconds() const { return fsync_seconds_; }
+  absl::Status health() const;  // OK, or why the log is broken
 
  private:
   struct Pending;
   explicit CommitLog(const CommitLogOptions& o);
   void Run();
   void SyncLoop();
+  // writer_->Sync(), timed into fsync_seconds_. REQUIRES: io_mu_ held.
+  absl::Status TimedSync() ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
 
   CommitLogOptions options_;
   mutable absl::Mutex mu_;
@@ -95,6 +100,7 @@ class CommitLog {
   absl::Status broken_ ABSL_GUARDED_BY(mu_);
   bool unsynced_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t bytes_written_ ABSL_GUARDED_BY(mu_) = 0;
+  Histogram fsync_seconds_{Histogram::LatencyBounds()};
   // The writer is used by the log thread, and by others only while holding `io_mu_`.
   absl::Mutex io_mu_ ABSL_ACQUIRED_AFTER(mu_);
   std::unique_ptr<wal::WalWriter> writer_ ABSL_GUARDED_BY(io_mu_);

@@ -25,6 +25,7 @@
 #include "storage/series_cursor.h"
 #include "storage/series_index.h"
 #include "storage/types.h"
+#include "util/histogram.h"
 
 namespace telemdb::storage {
 
@@ -79,6 +80,22 @@ struct Stats {
   std::string rekey_state;
 };
 
+// Cheap figures for monitoring (/metrics): no chunk scan, no directory walk beyond the WAL.
+struct EngineMetrics {
+  uint64_t series = 0;
+  uint64_t head_points = 0;
+  uint64_t head_bytes = 0;
+  uint64_t memory_bytes = 0;
+  uint64_t wal_bytes = 0;  // on disk
+  uint64_t wal_segments = 0;
+  uint64_t wal_bytes_written = 0;  // since open
+  std::vector<std::pair<std::string, uint64_t>> cf_bytes;
+  uint64_t chunks_sealed = 0;      // since open
+  uint64_t partitions_merged = 0;  // since open
+  uint64_t compactions = 0;        // Compact() calls that succeeded, since open
+  Histogram::Snapshot wal_fsync_seconds;
+};
+
 class Db {
  public:
   // Opens (creating if needed) the database in options.dir, replaying the WAL.
@@ -113,6 +130,8 @@ class Db {
   // Flush, then merges every partition with more than one chunk, then compacts RocksDB.
   virtual absl::Status Compact() = 0;
   virtual absl::StatusOr<Stats> GetStats() = 0;
+  // Cheap figures for monitoring (never scans chunks).
+  virtual EngineMetrics Metrics() = 0;
   // Moves all data to the active encryption key (after a restart with a new key and the old
   // one as an older key): Compact, then re-encrypt the small files compaction does not
   // rewrite. Runs in the background; Stats::rekey_state and files_under_old_keys report

@@ -112,6 +112,7 @@ absl::Status DbImpl::Compact() {
   for (Cf cf : {Cf::kChunks, Cf::kSeries, Cf::kSeriesMeta, Cf::kPostings, Cf::kMeta}) {
     RETURN_IF_ERROR(kv_->CompactAll(cf));
   }
+  compactions_++;
   return absl::OkStatus();
 }
 
@@ -154,6 +155,25 @@ absl::StatusOr<Stats> DbImpl::GetStats() {
   st.files_under_old_keys = usage.files_under_old_keys;
   st.rekey_state = at_rest_->rekey_state();
   return st;
+}
+
+EngineMetrics DbImpl::Metrics() {
+  EngineMetrics m;
+  m.series = index_.size();
+  m.head_points = head_.points();
+  m.head_bytes = head_.heap_bytes();
+  m.memory_bytes =
+      head_.heap_bytes() + head_.slot_bytes() + index_.memory_bytes() + kv_->MemoryBytes();
+  m.wal_bytes = WalBytesOnDisk(&m.wal_segments);
+  m.wal_bytes_written = log_->bytes_written();
+  for (Cf cf : {Cf::kSeries, Cf::kSeriesMeta, Cf::kPostings, Cf::kChunks, Cf::kMeta}) {
+    m.cf_bytes.emplace_back(CfName(cf), kv_->CfBytes(cf));
+  }
+  m.chunks_sealed = chunks_sealed_.load();
+  m.partitions_merged = partitions_merged_.load();
+  m.compactions = compactions_.load();
+  m.wal_fsync_seconds = log_->fsync_seconds().Take();
+  return m;
 }
 
 absl::Status DbImpl::StartRekey() {

@@ -47,6 +47,7 @@ class DbImpl : public Db {
   absl::Status Flush() override;
   absl::Status Compact() override;
   absl::StatusOr<Stats> GetStats() override;
+  EngineMetrics Metrics() override;
   absl::Status StartRekey() override;
   absl::Status Rekey() override;
   absl::Status Snapshot(const std::string& dir) override;
@@ -116,6 +117,9 @@ class DbImpl : public Db {
   bool bg_kick_ ABSL_GUARDED_BY(bg_mu_) = false;
   std::thread bg_thread_;
   std::atomic<bool> closed_{false};
+  std::atomic<uint64_t> chunks_sealed_{0};
+  std::atomic<uint64_t> partitions_merged_{0};
+  std::atomic<uint64_t> compactions_{0};
   std::atomic<bool> opened_{false};
 };
 

@@ -166,6 +166,7 @@ absl::Status DbImpl::MergePartition(SeriesId id, int64_t p) {
   if (!grown) batch.Delete(Cf::kMeta, dirty_key);
   if (batch.count() == 0) return absl::OkStatus();
   RETURN_IF_ERROR(kv_->Write(&batch, /*sync=*/false));
+  partitions_merged_++;
   if (options_.hooks.after_merge_write) options_.hooks.after_merge_write();
   return absl::OkStatus();
 }

@@ -113,6 +113,7 @@ absl::Status DbImpl::SealSeries(const std::vector<SeriesId>& ids) {
     break;
   }
   if (batch.count() > 0) RETURN_IF_ERROR(kv_->Write(&batch, /*sync=*/false));
+  chunks_sealed_ += sealed.size();
   if (options_.hooks.after_chunk_write) options_.hooks.after_chunk_write();
   for (const auto& s : sealed) head_.DropFrozen(s.id, s.generation);
   return absl::OkStatus();

@@ -258,8 +258,8 @@ TEST_F(E2eHardeningTest, FirstStartTokenFileAndLifetimeLimits) {
   const std::string target = dir_.Sub("elsewhere");
   std::ofstream(target) << "do not touch\n";
   ASSERT_EQ(symlink(target.c_str(), (data + "/admin.token").c_str()), 0);
-  RunResult r =
-      RunProgram({BinaryPath("server/telemdbd"), "--data-dir", data, "--listen", "127.0.0.1:0"});
+  RunResult r = RunProgram({BinaryPath("server/telemdbd"), "--data-dir", data, "--listen",
+                            "127.0.0.1:0", "--http-listen", "127.0.0.1:0"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, HasSubstr("admin.token"));
   EXPECT_EQ(Slurp(target), "do not touch\n");

@@ -43,7 +43,9 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::s
   p->data_dir_ = data_dir;
   p->log_path_ = data_dir + ".log";
   std::string port_file = data_dir + ".port";
+  std::string http_port_file = data_dir + ".http_port";
   ::unlink(port_file.c_str());
+  ::unlink(http_port_file.c_str());
   std::vector<std::string> argv = {BinaryPath("server/telemdbd"),
                                    "--data-dir",
                                    data_dir,
@@ -51,6 +53,13 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::s
                                    "127.0.0.1:0",
                                    "--port-file",
                                    port_file};
+  // The HTTP listener on a free port too (parallel test servers never collide), unless the
+  // test chose one.
+  bool http_given = false;
+  for (const auto& a : args) http_given |= a == "--http-listen";
+  if (!http_given) {
+    argv.insert(argv.end(), {"--http-listen", "127.0.0.1:0", "--http-port-file", http_port_file});
+  }
   argv.insert(argv.end(), args.begin(), args.end());
   pid_t pid = fork();
   if (pid == 0) {
@@ -73,8 +82,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::s
           absl::StrCat("telemdbd exited with status ", status, ":\n", Slurp(p->log_path_)));
     }
     std::string port = Slurp(port_file);
-    if (!port.empty() && port.back() == '\n') {
+    std::string http_port = http_given ? "0\n" : Slurp(http_port_file);
+    if (!port.empty() && port.back() == '\n' && !http_port.empty() && http_port.back() == '\n') {
       p->port_ = std::atoi(port.c_str());
+      p->http_port_ = std::atoi(http_port.c_str());
       return p;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

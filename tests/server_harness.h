@@ -30,14 +30,18 @@ inline constexpr bool kSanitized = false;
 
 class ServerProcess {
  public:
-  // Starts telemdbd with --data-dir `data_dir` --listen 127.0.0.1:0 and `args`, and waits
-  // (at most 30 s) until it listens. Errors: it exited or never listened (with its log).
+  // Starts telemdbd with --data-dir `data_dir` --listen 127.0.0.1:0 (and --http-listen
+  // 127.0.0.1:0 unless `args` name one) and `args`, and waits (at most 30 s) until it
+  // listens. Errors: it exited or never listened (with its log).
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(const std::string& data_dir,
                                                               std::vector<std::string> args = {});
   ~ServerProcess();  // SIGKILL if still running
 
   int port() const { return port_; }
   std::string addr() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The HTTP listener (0 when the test turned it off or chose its own address).
+  int http_port() const { return http_port_; }
+  std::string http_addr() const { return "127.0.0.1:" + std::to_string(http_port_); }
   // The first-start admin token (from <data-dir>/admin.token).
   std::string admin_token() const;
   pid_t pid() const { return pid_; }
@@ -50,6 +54,7 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  int http_port_ = 0;
   std::string data_dir_, log_path_;
 };
 

@@ -253,12 +253,17 @@ TEST(ParserTest, ManyFieldsAndTags) {
 }
 
 TEST(PrecisionTest, Names) {
-  for (const char* name : {"ns", "us", "ms", "s"}) {
+  for (const char* name : {"ns", "us", "ms", "s", "m", "h"}) {
     ASSERT_OK_AND_ASSIGN(Precision p, ParsePrecision(name));
     EXPECT_STREQ(PrecisionName(p), name);
   }
-  EXPECT_THAT(ParsePrecision("h"), ::telemdb::testing::StatusIs(absl::StatusCode::kInvalidArgument,
-                                                                ::testing::HasSubstr("ns, us")));
+  // InfluxDB 1.x's short spellings.
+  EXPECT_EQ(*ParsePrecision("n"), Precision::kNanoseconds);
+  EXPECT_EQ(*ParsePrecision("u"), Precision::kMicroseconds);
+  EXPECT_EQ(*ScaleToNanos(2, Precision::kHours), 7'200'000'000'000);
+  EXPECT_THAT(ParsePrecision("d"),
+              ::telemdb::testing::StatusIs(absl::StatusCode::kInvalidArgument,
+                                           ::testing::HasSubstr("ns (n), us")));
   EXPECT_FALSE(ScaleToNanos(9223372037, Precision::kSeconds).has_value());
   EXPECT_EQ(ScaleToNanos(-3, Precision::kMilliseconds), -3'000'000);
 }

@@ -8,12 +8,15 @@
 namespace telemdb::lineproto {
 
 absl::StatusOr<Precision> ParsePrecision(std::string_view name) {
-  if (name == "ns") return Precision::kNanoseconds;
-  if (name == "us") return Precision::kMicroseconds;
+  if (name == "ns" || name == "n") return Precision::kNanoseconds;
+  if (name == "us" || name == "u") return Precision::kMicroseconds;
   if (name == "ms") return Precision::kMilliseconds;
   if (name == "s") return Precision::kSeconds;
+  if (name == "m") return Precision::kMinutes;
+  if (name == "h") return Precision::kHours;
   return absl::InvalidArgumentError(absl::StrCat("unknown timestamp precision \"",
-                                                 std::string(name), "\"; want ns, us, ms or s"));
+                                                 std::string(name).substr(0, 32),
+                                                 "\"; want ns (n), us (u), ms, s, m or h"));
 }
 
 const char* PrecisionName(Precision p) {
@@ -26,6 +29,10 @@ const char* PrecisionName(Precision p) {
       return "ms";
     case Precision::kSeconds:
       return "s";
+    case Precision::kMinutes:
+      return "m";
+    case Precision::kHours:
+      return "h";
   }
   return "?";
 }
@@ -40,6 +47,10 @@ int64_t NanosPerUnit(Precision p) {
       return 1000 * 1000;
     case Precision::kSeconds:
       return 1000 * 1000 * 1000;
+    case Precision::kMinutes:
+      return 60LL * 1000 * 1000 * 1000;
+    case Precision::kHours:
+      return 3600LL * 1000 * 1000 * 1000;
   }
   return 1;
 }

@@ -16,12 +16,15 @@ enum class Precision : uint8_t {
   kMicroseconds = 1,
   kMilliseconds = 2,
   kSeconds = 3,
+  kMinutes = 4,  // InfluxDB 1.x /write?precision=m
+  kHours = 5,    // ... and h
 };
 
-// Parses "ns", "us", "ms" or "s". Errors: InvalidArgument naming the accepted spellings.
+// Parses "ns", "us", "ms", "s", "m" or "h", and InfluxDB 1.x's "n" and "u". Errors:
+// InvalidArgument naming the accepted spellings.
 absl::StatusOr<Precision> ParsePrecision(std::string_view name);
 
-// "ns", "us", "ms" or "s".
+// "ns", "us", "ms", "s", "m" or "h".
 const char* PrecisionName(Precision p);
 
 // Nanoseconds per unit: 1, 1000, 1000000 or 1000000000.

@@ -1,5 +1,6 @@
 #include "query/service/query_service.h"
 
+#include <chrono>
 #include <deque>
 #include <memory>
 
@@ -284,6 +285,7 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
   void Run() {
     Sink sink(this);
     QueryStats stats;
+    const auto t0 = std::chrono::steady_clock::now();
     absl::Status s = Execute(stmt_, *querier_, opts_, qctx_, sink, &stats);
     if (s.ok()) s = sink.Flush();
     if (s.ok()) {
@@ -301,6 +303,11 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
       st->set_rows(stats.rows);
       st->set_elapsed_ns(stats.elapsed_ns);
       s = Enqueue(std::move(msg));
+    }
+    if (svc_->metrics != nullptr) {
+      svc_->metrics->Record(
+          QueryMetrics::Door::kGrpc, QueryMetrics::KindOf(stmt_), s.ok(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     Locked l(this);
     status_ = s;

@@ -20,6 +20,7 @@
 #include "auth/authenticator.h"
 #include "query/engine/exec_options.h"
 #include "query/engine/querier.h"
+#include "query/service/query_metrics.h"
 #include "rpc/call_tracker.h"
 #include "telemdb/v1/query.grpc.pb.h"
 #include "util/thread_pool.h"
@@ -61,6 +62,8 @@ class QueryService final : public v1::QueryService::CallbackService {
                                       const v1::TagValuesRequest* req,
                                       v1::TagValuesResponse* resp) override;
 
+  // Where query counts and latencies go. Default: none. Set before serving.
+  QueryMetrics* metrics = nullptr;
   // Told about denials and admin statements (identity, action, status). Default: none.
   std::function<void(const std::string&, const std::string&, const absl::Status&)> on_action;
 

@@ -40,7 +40,8 @@ class Server:
         self.log = open(data_dir + ".log", "wb")
         self.proc = subprocess.Popen(
             [os.path.join(BINARY, "server", "telemdbd"), "--data-dir", data_dir, "--listen",
-             "127.0.0.1:0", "--port-file", port_file], stdout=self.log, stderr=self.log)
+             "127.0.0.1:0", "--port-file", port_file, "--http-listen", "127.0.0.1:0"],
+            stdout=self.log, stderr=self.log)
         deadline = time.time() + 30
         while time.time() < deadline:
             if os.path.exists(port_file):

@@ -1,0 +1,100 @@
+#include "server/http_routes.h"
+
+#include "absl/strings/str_cat.h"
+#include "http/http_auth.h"
+#include "http/http_status.h"
+#include "nlohmann/json.hpp"
+#include "server/version.h"
+#include "util/log.h"
+
+namespace telemdb::server {
+namespace {
+
+// Adds the common headers to whatever the handler answers, and logs the outcome.
+class CommonHeaders : public http::ResponseWriter {
+ public:
+  CommonHeaders(const http::Request& req, http::ResponseWriter* inner) : req_(req), inner_(inner) {}
+  ~CommonHeaders() override {
+    if (status_ != 0) {
+      Log(status_ >= 500 ? LogLevel::kWarning : LogLevel::kDebug, "http.request",
+          {{"method", req_.method},
+           {"target", req_.RedactedTarget()},
+           {"status", status_},
+           {"peer", req_.peer}});
+    }
+  }
+  void Send(int status, http::Headers headers, std::string body) override {
+    status_ = status;
+    inner_->Send(status, Add(std::move(headers)), std::move(body));
+  }
+  bool Start(int status, http::Headers headers) override {
+    status_ = status;
+    return inner_->Start(status, Add(std::move(headers)));
+  }
+  bool Write(std::string_view chunk) override { return inner_->Write(chunk); }
+  void Finish() override { inner_->Finish(); }
+  Deferred Defer() override {
+    Deferred d = inner_->Defer();
+    return [d](int status, http::Headers headers, std::string body) {
+      d(status, Add(std::move(headers)), std::move(body));
+    };
+  }
+
+ private:
+  static http::Headers Add(http::Headers h) {
+    h.Add("X-Influxdb-Version", kInfluxCompatVersion);
+    h.Add("X-Telemdb-Version", kVersion);
+    if (!h.Get("X-Content-Type-Options")) h.Add("X-Content-Type-Options", "nosniff");
+    return h;
+  }
+  const http::Request& req_;
+  http::ResponseWriter* inner_;
+  int status_ = 0;
+};
+
+void Json(http::ResponseWriter& w, int status, const nlohmann::json& j) {
+  w.Send(status, http::JsonHeaders(), j.dump());
+}
+
+}  // namespace
+
+void HttpRoutes::Handle(const http::Request& req, http::ResponseWriter& raw) const {
+  CommonHeaders w(req, &raw);
+  const std::string& p = req.path;
+  if (p == "/write" || p == "/api/v2/write") return line_protocol(req, w);
+  if (p == "/api/v1/write") return remote_write(req, w);
+  if (p == "/query") return query(req, w);
+  if (p == "/ping") {
+    if (req.Param("verbose") == "true") return Json(w, 200, {{"version", kInfluxCompatVersion}});
+    return w.Send(204, http::Headers(), "");
+  }
+  if (p == "/health") {
+    absl::Status s = health();
+    return Json(w, s.ok() ? 200 : 503,
+                {{"name", "telemdb"},
+                 {"status", s.ok() ? "pass" : "fail"},
+                 {"message", s.ok() ? "ready for queries and writes" : std::string(s.message())},
+                 {"version", kVersion},
+                 {"influxdb_compat_version", kInfluxCompatVersion}});
+  }
+  if (p == "/ready") {
+    absl::Status s = health();
+    return Json(w, s.ok() ? 200 : 503, {{"status", s.ok() ? "ready" : "not ready"}});
+  }
+  if (p == "/metrics") {
+    if (!metrics_public) {
+      auto who = http::AuthenticateOrAnswer(*auth, req, w);
+      if (!who.ok()) return;
+      if (!who->CanReadSomething()) {
+        return http::SendError(
+            w, absl::PermissionDeniedError("/metrics needs a read right (or --metrics-public)"));
+      }
+    }
+    http::Headers h;
+    h.Add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    return w.Send(200, std::move(h), RenderMetrics(metrics));
+  }
+  http::SendError(w, absl::NotFoundError(absl::StrCat("no such endpoint: ", p.substr(0, 128))));
+}
+
+}  // namespace telemdb::server

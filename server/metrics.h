@@ -1,0 +1,51 @@
+// Metrics: telemdbd's own figures in the Prometheus text format (GET /metrics), rendered by
+// prometheus-cpp's serializer from what the components already count: the write path per
+// front door, authentication failures, the WAL (bytes, segments, fsync latency), the head,
+// sealing, merging and compaction, RocksDB sizes, queries by front door and kind, the HTTP
+// listener, the audit log, identities and the process (RSS, CPU, open files, threads).
+// docs/http.md lists every metric.
+//
+// Thread safety: Render() is thread-safe (every source is).
+#ifndef TELEMDB_SERVER_METRICS_H_
+#define TELEMDB_SERVER_METRICS_H_
+
+#include <string>
+
+namespace telemdb {
+namespace storage {
+class Db;
+}
+namespace auth {
+class Authenticator;
+class AuditLog;
+class IdentityStats;
+}  // namespace auth
+namespace ingest {
+class WritePath;
+}
+namespace query {
+class QueryMetrics;
+}
+namespace http {
+class Server;
+}
+}  // namespace telemdb
+
+namespace telemdb::server {
+
+struct MetricsSources {
+  storage::Db* db = nullptr;
+  ingest::WritePath* writes = nullptr;
+  const auth::Authenticator* auth = nullptr;
+  auth::AuditLog* audit = nullptr;            // may be null
+  auth::IdentityStats* identities = nullptr;  // may be null
+  const query::QueryMetrics* queries = nullptr;
+  const http::Server* http = nullptr;  // may be null
+};
+
+// The text exposition (version 0.0.4).
+std::string RenderMetrics(const MetricsSources& sources);
+
+}  // namespace telemdb::server
+
+#endif  // TELEMDB_SERVER_METRICS_H_
