@@ -14,6 +14,7 @@ packages=(
   clang libclang-rt-14-dev
   gnuplot-nox util-linux procps
   libboost1.81-dev zlib1g-dev libsnappy-dev prometheus-cpp-dev
+  python3-influxdb influxdb-client influxdb prometheus
 )
 
 missing=()
