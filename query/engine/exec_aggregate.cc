@@ -49,6 +49,8 @@ class GroupAggregation {
   }
 
   absl::Status Run(const Group& g);
+  // The start of the first bucket that received a point (kMax when none did).
+  int64_t first_data() const { return slots_ == 0 ? kMax : buckets_.Start(data_lo_); }
   // The bucket rows: their times and, per item, its aggregate after FILL (before any
   // transform or forecast). distinct() rows are complete.
   absl::Status BuildRows(std::vector<int64_t>* time, std::vector<Column>* cols);
@@ -357,9 +359,9 @@ absl::Status GroupAggregation::Emit(std::vector<std::optional<Transform>>* prime
 }
 
 // The look-back of the group's transforms over buckets (ewma, zscore, anomaly_score,
-// anomalies): the buckets before the range's first bucket, computed like the query's own,
-// read back (growing x4) until each such item has its LookBack() non-null values or the
-// data runs out. Sets primed[i] for those items.
+// anomalies): the buckets before the range's first bucket, computed like the query's own
+// (from the first bucket with a point on), read back (growing x4) until each such item has
+// its LookBack() non-null values or the data runs out. Sets primed[i] for those items.
 absl::Status PrimeBuckets(const SelectPlan& plan, const Buckets& buckets, const Group& g,
                           Scanner* scan, std::vector<std::optional<Transform>>* primed) {
   primed->assign(plan.items.size(), std::nullopt);
@@ -396,6 +398,16 @@ absl::Status PrimeBuckets(const SelectPlan& plan, const Buckets& buckets, const 
     GroupAggregation agg(plan, buckets, scan, lang::TimeRange{from, end});
     RETURN_IF_ERROR(agg.Run(g));
     RETURN_IF_ERROR(agg.BuildRows(&time, &cols));
+    // Rows before the first bucket with a point (FILL(number) makes some) are not history.
+    const size_t skip = static_cast<size_t>(
+        std::lower_bound(time.begin(), time.end(), agg.first_data()) - time.begin());
+    time.erase(time.begin(), time.begin() + static_cast<std::ptrdiff_t>(skip));
+    for (Column& c : cols) {
+      Column rest;
+      rest.type = c.type;
+      for (size_t r = skip; r < c.size(); r++) rest.AppendFrom(c, r);
+      c = std::move(rest);
+    }
     bool enough = true;
     for (size_t i = 0; i < plan.items.size(); i++) {
       if (plan.items[i].lookback == 0) continue;

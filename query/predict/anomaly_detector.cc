@@ -15,7 +15,7 @@ double Scale(const SortedWindow& b, double m) {
   if (s > 0) return s;
   double sum = 0;
   for (double v : b.sorted()) sum += std::fabs(v - m);
-  s = 1.2533 * sum / static_cast<double>(b.size());
+  s = 1.2533 * (sum / static_cast<double>(b.size()));
   if (s > 0) return s;
   return 1e-12 * std::max(1.0, std::fabs(m));
 }

@@ -37,10 +37,18 @@ double RollingZscore::Push(double x) {
   double z = std::numeric_limits<double>::quiet_NaN();
   if (size_ == n) {
     const double dn = static_cast<double>(n);
-    const double mean_d = sum_ / dn;
-    const double var = (sumsq_ - sum_ * mean_d) / (dn - 1);
-    const double scale = std::fabs(shift_) + std::fabs(mean_d);
-    if (var > 1e-24 * scale * scale) z = (x - (shift_ + mean_d)) / std::sqrt(var);
+    double mean = shift_ + sum_ / dn;
+    double var = (sumsq_ - sum_ * (sum_ / dn)) / (dn - 1);
+    if (var <= 1e-9 * (shift_ * shift_ + sumsq_ / dn)) {
+      // Nearly constant: the running sums cannot tell; recompute exactly (two passes).
+      mean = 0;
+      for (double v : ring_) mean += v;
+      mean /= dn;
+      double ss = 0;
+      for (double v : ring_) ss += (v - mean) * (v - mean);
+      var = ss / (dn - 1);
+    }
+    if (var > 1e-24 * mean * mean) z = (x - mean) / std::sqrt(var);
     const double old = ring_[head_];
     ring_[head_] = x;
     head_ = (head_ + 1) % n;

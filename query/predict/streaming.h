@@ -8,7 +8,9 @@
 //   Zscore:  (x_i - mean) / s over the n values before x_i (not including it), s the sample
 //            standard deviation (n - 1); NaN (null) until n values were seen and when s == 0.
 //            Memory: n values. Sums are kept incrementally and recomputed exactly every n
-//            values, so rounding never accumulates beyond one window.
+//            values, so rounding never accumulates beyond one window; a nearly constant
+//            window (variance <= 1e-9 of the values' mean square) is recomputed in two passes, and
+//            s counts as 0 when s^2 <= 1e-24 mean^2.
 //
 // Thread safety: not thread-safe; one per series. Copyable.
 #ifndef TELEMDB_QUERY_PREDICT_STREAMING_H_
