@@ -71,6 +71,7 @@ absl::StatusOr<NabFile> LoadCsv(const fs::path& path, std::string category) {
     f.timestamps.emplace_back(ts);
     f.ts_ns.push_back(*ns);
     f.values.push_back(v);
+    f.value_texts.push_back(value_text);
   }
   return f;
 }

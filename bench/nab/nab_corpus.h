@@ -33,7 +33,8 @@ struct NabFile {
   std::vector<std::string> timestamps;  // as written in the file
   std::vector<int64_t> ts_ns;           // the same, parsed (UTC ns)
   std::vector<double> values;
-  std::vector<Window> windows;  // ascending, disjoint
+  std::vector<std::string> value_texts;  // as written in the file
+  std::vector<Window> windows;           // ascending, disjoint
 
   std::string key() const { return category + "/" + name + ".csv"; }
   int64_t rows() const { return static_cast<int64_t>(values.size()); }

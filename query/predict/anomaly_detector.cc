@@ -59,36 +59,46 @@ AnomalyDetector::AnomalyDetector(const AnomalyOptions& o)
     : o_(o),
       baseline_(static_cast<size_t>(o.window)),
       steps_(static_cast<size_t>(o.window)),
-      recent_(static_cast<size_t>(
-                  std::max({2 * o.dim + o.neighbours, o.volatility + 1, o.short_window})),
+      recent_(2 * static_cast<size_t>(
+                      std::max({2 * o.dim + o.neighbours, o.volatility + 1, o.short_window})),
               0.0),
+      recent_size_(recent_.size() / 2),
       value_(static_cast<size_t>(o.calibration)),
       level_(static_cast<size_t>(o.calibration)),
       volatility_(static_cast<size_t>(o.calibration)),
       shape_(static_cast<size_t>(o.calibration)) {}
 
-double AnomalyDetector::ShapeNcm() const {
+double AnomalyDetector::ShapeNcm() {
   const int64_t dim = o_.dim;
+  if (o_.neighbours == 0) return kNaN;
   const int64_t refs = std::min<int64_t>(o_.neighbours, seen_ - 2 * dim + 1);
   if (refs < 16) return kNaN;
-  double best = std::numeric_limits<double>::infinity();
-  for (int64_t r = 0; r < refs; r++) {
-    const int64_t lag = dim + r;
-    double d2 = 0;
-    for (int64_t d = 0; d < dim && d2 < best; d++) {  // early abandoning: exact minimum
-      const double diff = At(d) - At(lag + d);
-      d2 += diff * diff;
+  // Squared distances to every reference at once, one embedding position after the other:
+  // for a fixed position the references' values are contiguous, so the inner loop
+  // vectorizes, and each reference still sums its terms in position order.
+  const double* x = Recent();
+  const size_t n = static_cast<size_t>(refs);
+  dist_.assign(n, 0.0);
+  double* acc = dist_.data();
+  for (int64_t d = 0; d < dim; d++) {
+    const double xd = x[d];
+    const double* y = x + dim + d;  // y[r]: position d of the reference at lag dim + r
+    for (size_t r = 0; r < n; r++) {
+      const double diff = xd - y[r];
+      acc[r] += diff * diff;
     }
-    best = std::min(best, d2);
   }
+  double best = acc[0];
+  for (size_t r = 1; r < n; r++) best = acc[r] < best ? acc[r] : best;
   return std::sqrt(best);
 }
 
 double AnomalyDetector::Push(double x) {
   if (std::isnan(x)) return kNaN;
   const double prev = seen_ > 0 ? At(0) : 0.0;
-  recent_head_ = recent_head_ == 0 ? recent_.size() - 1 : recent_head_ - 1;
+  recent_head_ = recent_head_ == 0 ? recent_size_ - 1 : recent_head_ - 1;
   recent_[recent_head_] = x;
+  recent_[recent_head_ + recent_size_] = x;
   seen_++;
 
   double p_min = 1.0;

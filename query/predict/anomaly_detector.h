@@ -72,19 +72,22 @@ class AnomalyDetector {
   double Push(double x);
 
  private:
-  double At(int64_t age) const {  // age 0: the newest value pushed
-    return recent_[(recent_head_ + static_cast<size_t>(age)) % recent_.size()];
-  }
-  double ShapeNcm() const;
+  // The recent values, newest first: At(age), age 0 the newest value pushed.
+  const double* Recent() const { return recent_.data() + recent_head_; }
+  double At(int64_t age) const { return Recent()[age]; }
+  double ShapeNcm();
 
   AnomalyOptions o_;
-  SortedWindow baseline_;       // B
-  SortedWindow steps_;          // |x_i - x_(i-1)| of B's values
-  std::vector<double> recent_;  // ring: the last 2 dim + neighbours + volatility values
-  size_t recent_head_ = 0;
+  SortedWindow baseline_;  // B
+  SortedWindow steps_;     // |x_i - x_(i-1)| of B's values
+  // A ring of the last R = max(2 dim + neighbours, volatility + 1, short) values, each stored
+  // twice (at i and i + R), so that the R newest lie contiguous from recent_head_ on.
+  std::vector<double> recent_;
+  size_t recent_size_ = 0, recent_head_ = 0;
   int64_t seen_ = 0;
   TailCalibrator value_, level_, volatility_, shape_;
   std::deque<double> recent_p_;  // p of the last `suppress` points
+  std::vector<double> dist_;     // scratch: squared distances of the shape measure
 };
 
 }  // namespace telemdb::predict

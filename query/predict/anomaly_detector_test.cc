@@ -65,6 +65,10 @@ TEST(AnomalyDetectorTest, StreamingMatchesThePlainDefinition) {
   const AnomalyOptions defaults;
   const auto x = Series(3, 2600)[1];
   ExpectSame(Stream(x, defaults), PlainAnomalyScores(x, defaults));
+  AnomalyOptions no_shape = small;
+  no_shape.neighbours = 0;
+  const auto w = Series(5, 900)[0];
+  ExpectSame(Stream(w, no_shape), PlainAnomalyScores(w, no_shape));
 }
 
 TEST(AnomalyDetectorTest, ScoresDependOnlyOnTheMemoryBeforeThem) {
@@ -125,6 +129,10 @@ TEST(AnomalyDetectorTest, OptionsParseAndCanonicalize) {
             "expected an integer between 1 and 64 for dim, found '2.5'");
   EXPECT_EQ(AnomalyOptions::Parse("window").status().message(),
             "expected key=value, found 'window'");
+  EXPECT_EQ(AnomalyOptions::Parse("neighbours=0")->neighbours, 0);
+  EXPECT_EQ(AnomalyOptions::Parse("neighbours=0,suppress=0")->Memory(), 1000 + 501 + 1);
+  EXPECT_EQ(AnomalyOptions::Parse("neighbours=5").status().message(),
+            "expected 0 or an integer between 16 and 20000 for neighbours, found '5'");
 }
 
 }  // namespace

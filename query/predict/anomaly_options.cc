@@ -57,10 +57,14 @@ absl::StatusOr<AnomalyOptions> AnomalyOptions::Parse(std::string_view text) {
           absl::StrCat("unknown option '", key, "' (options: ", KeyList(), ")"));
     }
     int64_t v;
+    if (k->field == &AnomalyOptions::neighbours && absl::SimpleAtoi(value, &v) && v == 0) {
+      o.neighbours = 0;  // no shape measure
+      continue;
+    }
     if (!absl::SimpleAtoi(value, &v) || v < k->lo || v > k->hi) {
-      return absl::InvalidArgumentError(absl::StrCat("expected an integer between ", k->lo, " and ",
-                                                     k->hi, " for ", k->name, ", found '", value,
-                                                     "'"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "expected ", k->field == &AnomalyOptions::neighbours ? "0 or " : "",
+          "an integer between ", k->lo, " and ", k->hi, " for ", k->name, ", found '", value, "'"));
     }
     o.*(k->field) = v;
   }
@@ -78,8 +82,8 @@ std::string AnomalyOptions::Canonical() const {
 }
 
 int64_t AnomalyOptions::Memory() const {
-  return suppress + calibration +
-         std::max({window + 1, 2 * dim + neighbours, volatility + 1, short_window}) + 1;
+  const int64_t shape = neighbours > 0 ? 2 * dim + neighbours : 0;
+  return suppress + calibration + std::max({window + 1, shape, volatility + 1, short_window}) + 1;
 }
 
 absl::StatusOr<std::string> CanonicalAnomalyOptions(std::string_view text) {

@@ -25,8 +25,8 @@ struct AnomalyOptions {
   // Length of the shape embedding (the last `dim` values) of the nearest-neighbour component.
   // Range [1, 64]. Default: 8.
   int64_t dim = 8;
-  // Past embeddings the nearest neighbour is searched among. Range [16, 20000].
-  // Default: 1000.
+  // Past embeddings the nearest neighbour is searched among; 0 turns the shape measure off
+  // (several times cheaper). Range 0 or [16, 20000]. Default: 1000.
   int64_t neighbours = 1000;
   // Values averaged by the level component. Range [2, 1000]. Default: 5.
   int64_t short_window = 5;
@@ -44,7 +44,8 @@ struct AnomalyOptions {
   // "key=value,..." with the keys sorted and default values left out ("" for the defaults).
   std::string Canonical() const;
   // Values before a point its score depends on (the look-back): suppress + calibration +
-  // max(window + 1, 2 * dim + neighbours, volatility + 1, short) + 1.
+  // max(window + 1, 2 * dim + neighbours (0 without the shape measure), volatility + 1,
+  // short) + 1.
   int64_t Memory() const;
 };
 

@@ -92,7 +92,7 @@ std::vector<double> PlainAnomalyScores(const std::vector<double>& x, const Anoma
       ncm[2][ut] = std::fabs(std::log((mean + e) / (ref + e)));
     }
     const int64_t refs = std::min<int64_t>(o.neighbours, t + 1 - 2 * o.dim + 1);
-    if (refs >= 16) {
+    if (o.neighbours > 0 && refs >= 16) {
       double best = std::numeric_limits<double>::infinity();
       for (int64_t r = 0; r < refs; r++) {
         const int64_t lag = o.dim + r;
