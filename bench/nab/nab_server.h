@@ -1,17 +1,18 @@
-// ServerScorer: scores NAB files through a real telemdbd, the way a user would: a fresh server
-// per file (own data directory, 127.0.0.1, a free port), the file written through the ingest
-// API (IngestService.Write, SYNC acks), the query run through the query API (QueryService).
+// The server side of the NAB benchmarks: a fresh telemdbd (own data directory, 127.0.0.1, a
+// free port), written through the ingest API (IngestService.Write, SYNC acks) and queried
+// through the query API (QueryService), the way a user would.
 //
-// Each file becomes series `nab` field `value` (no tags). A point's stored timestamp is its
-// source timestamp, or 1 ns after the previous row's stored timestamp when the source repeats
-// or goes back (NAB files do both), so every source row is one point, in file order; the
-// query's rows map back to the source rows by position.
+// ScoreThroughServer loads one NAB file as series `nab` field `value` (no tags). A point's
+// stored timestamp is its source timestamp, or 1 ns after the previous row's stored timestamp
+// when the source repeats or goes back (NAB files do both), so every source row is one point,
+// in file order; the query's rows map back to the source rows by position.
 //
-// Thread safety: not thread-safe; one file at a time.
+// Thread safety: not thread-safe; one server and one call at a time.
 #ifndef TELEMDB_BENCH_NAB_NAB_SERVER_H_
 #define TELEMDB_BENCH_NAB_NAB_SERVER_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,37 @@
 #include "bench/nab/nab_corpus.h"
 
 namespace telemdb::nab {
+
+// A query's result, every column as doubles (null -> NaN), groups concatenated.
+struct QueryRows {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> group_values;  // per row
+  std::vector<int64_t> time;
+  std::vector<std::vector<double>> values;  // [column][row]
+  int64_t server_elapsed_ns = 0;
+};
+
+class NabServer {
+ public:
+  // Starts telemdbd from `binary_dir`/server/telemdbd with a fresh data directory under
+  // `work_dir`. Errors: it did not start (with its log).
+  static absl::StatusOr<std::unique_ptr<NabServer>> Start(const std::string& binary_dir,
+                                                          const std::string& work_dir,
+                                                          const std::string& name);
+  ~NabServer();  // stops the server, removes its data
+
+  // Writes one float series (measurement, one tag or none, field `value`). Errors: the
+  // server's.
+  absl::Status Write(const std::string& measurement, const std::string& tag_key,
+                     const std::string& tag_value, const std::vector<int64_t>& ts,
+                     const std::vector<double>& values);
+  absl::StatusOr<QueryRows> Query(const std::string& text);
+
+ private:
+  struct Impl;
+  explicit NabServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 struct ServerScorerOptions {
   // Where server/telemdbd is. Default: "build".
