@@ -118,7 +118,8 @@ absl::Status GroupAggregation::CheckBuffered() const {
   for (const auto& a : aggs_) total += a->buffered();
   if (total > scan_->options().max_buffered_values) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "median, percentile or distinct hold more than ", scan_->options().max_buffered_values,
+        "median, percentile, distinct or time_to_threshold(..., 'holt') hold more than ",
+        scan_->options().max_buffered_values,
         " values (limit max_buffered_values); use smaller groups or ranges"));
   }
   return absl::OkStatus();
