@@ -321,5 +321,32 @@ TEST_F(E2eCliTest, PlotDrawsAChart) {
   EXPECT_THAT(r.out, AllOf(HasSubstr("name=truck_2"), HasSubstr("|")));
 }
 
+TEST_F(E2eCliTest, PredictiveFunctionsPrintEveryColumn) {
+  ASSERT_EQ(WriteFleet().exit_code, 0);
+  // The mean velocity rises 0.5 a minute: Holt's method continues the line exactly.
+  RunResult r = Run({"query", "--format", "csv",
+                     "SELECT holt_winters(mean(velocity), 2, 0), forecast(mean(velocity), 2) AS f "
+                     "FROM readings WHERE time >= '2026-01-01T00:00:00Z' AND time < "
+                     "'2026-01-01T00:12:00Z' GROUP BY time(1m)"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 3u) << r.out;
+  EXPECT_EQ(rows[0], "time,holt_winters,f,f_lower,f_upper");
+  EXPECT_THAT(rows[1], StartsWith("2026-01-01T00:12:00Z,66.25,"));
+  EXPECT_THAT(rows[2], StartsWith("2026-01-01T00:13:00Z,66.75,"));
+  // anomalies(): value and score per kept row (threshold 0 keeps them all).
+  r = Run(
+      {"query", "--format", "csv", "SELECT anomalies(velocity, 0) FROM readings GROUP BY name"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("time,name,value,score\n2026-01-01T00:00:00Z,truck_1,50,0\n"));
+  // A bad argument is a clear error with its position.
+  r = Run({"query", "SELECT ewma(velocity, 2) FROM readings"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("line 1, column 23: expected alpha between 0.001 and 1 in "
+                               "ewma(x, alpha), found '2'"));
+}
+
 }  // namespace
 }  // namespace telemdb::tests

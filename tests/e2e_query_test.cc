@@ -218,5 +218,75 @@ TEST_F(E2eQueryTest, ErrorsAreClear) {
   EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
+TEST_F(E2eQueryTest, PredictiveFunctionsOverTheWire) {
+  Load();
+  const std::string range =
+      " WHERE time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T01:00:00Z'";
+  Result r = Text("SELECT forecast(mean(velocity), 3) AS f, max(velocity) FROM readings" + range +
+                  " GROUP BY time(10m), fleet");
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  ASSERT_EQ(r.header.columns_size(), 4);
+  const char* names[] = {"f", "f_lower", "f_upper", "max"};
+  const char* parts[] = {"forecast", "lower", "upper", ""};
+  const uint32_t items[] = {0, 0, 0, 1};
+  for (int c = 0; c < 4; c++) {
+    EXPECT_EQ(r.header.columns(c).name(), names[c]);
+    EXPECT_EQ(r.header.columns(c).part(), parts[c]);
+    EXPECT_EQ(r.header.columns(c).item(), items[c]);
+    EXPECT_EQ(r.header.columns(c).type(), v1::FLOAT);
+  }
+  ASSERT_EQ(r.frames.size(), 2u);  // East, West
+  const auto& east = r.frames[0];
+  ASSERT_EQ(east.time_size(), 6 + 3);  // six buckets, three forecasts after the last
+  EXPECT_EQ(east.time(6), kT0 + 60 * 60 * kSec);
+  EXPECT_EQ(east.time(8), kT0 + 80 * 60 * kSec);
+  // The forecast columns hold values only on the forecast rows, max only on the buckets.
+  EXPECT_EQ(east.columns(0).validity().size(), 2u);  // 9 rows, some null
+  const double f = east.columns(0).doubles().values(6), lo = east.columns(1).doubles().values(6),
+               hi = east.columns(2).doubles().values(6);
+  EXPECT_LE(lo, f);
+  EXPECT_LE(f, hi);
+  EXPECT_GT(f, 20 + 50);  // East trucks 1 and 3: mean 20 + minute, rising
+
+  // The structured form of the same forecast gives the same rows.
+  v1::QueryRequest req;
+  auto* q = req.mutable_structured();
+  q->set_measurement("readings");
+  auto* e = q->add_select();
+  e->set_field("velocity");
+  e->set_aggregate("mean");
+  e->set_transform("forecast");
+  e->set_count(3);
+  e->set_alias("f");
+  auto* m = q->add_select();
+  m->set_field("velocity");
+  m->set_aggregate("max");
+  q->set_start_ns(kT0);
+  q->set_end_ns(kT0 + 3600 * kSec);
+  q->set_interval_ns(600 * kSec);
+  q->add_group_by_tags("fleet");
+  Result s = Run(req);
+  ASSERT_TRUE(s.status.ok()) << s.status.error_message();
+  ASSERT_EQ(s.frames.size(), 2u);
+  EXPECT_TRUE(std::equal(s.frames[0].time().begin(), s.frames[0].time().end(), east.time().begin(),
+                         east.time().end()));
+  EXPECT_EQ(s.frames[0].columns(0).doubles().values(6), f);
+
+  // Which truck reaches 100 first, per truck: velocity = truck * 10 + minute, +1/60 per second.
+  Result t =
+      Text("SELECT time_to_threshold(velocity, 100) FROM readings" + range + " GROUP BY name");
+  ASSERT_TRUE(t.status.ok()) << t.status.error_message();
+  ASSERT_EQ(t.frames.size(), 4u);
+  for (int k = 0; k < 4; k++) {
+    const double secs = t.frames[k].columns(0).doubles().values(0);
+    const double expect = (100 - (10 * k + 59.5)) * 60;  // from the line's value at 59:50
+    EXPECT_NEAR(secs, expect, 60) << t.frames[k].group_values(0);
+  }
+  Result bad = Text("SELECT holt_winters(velocity, 3, 0) FROM readings GROUP BY time(1m)");
+  EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(bad.status.error_message(),
+              HasSubstr("expected an aggregate such as mean(velocity)"));
+}
+
 }  // namespace
 }  // namespace telemdb::tests

@@ -443,6 +443,12 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Make(const lang::Call& c
     case Function::kDistinct:
       a = internal::MakeDistinct(in, field);
       break;
+    case Function::kPredictLinear:
+      a = internal::MakePredictLinear(in, field, call);
+      break;
+    case Function::kTimeToThreshold:
+      a = internal::MakeTimeToThreshold(in, field, call);
+      break;
     default:
       return absl::InvalidArgumentError(
           absl::StrCat(Sv(lang::GetFunctionInfo(f).name), " is not an aggregate function"));

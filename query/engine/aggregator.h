@@ -14,7 +14,9 @@
 //   between closest ranks: rank = p / 100 * (n - 1).  integral(unit): trapezoids between
 //   consecutive points of one series inside the bucket, summed over the group's series,
 //   divided by unit; nothing is interpolated to the bucket edges.  distinct: the set of
-//   values, ascending.
+//   values, ascending.  predict_linear(horizon): the least-squares line of the bucket's points
+//   at the last point's time + horizon.  time_to_threshold(threshold[, method]): seconds from
+//   the last point until the line (or Holt's trend) reaches the threshold (predict/trend.h).
 // Bool and string fields take only count, first, last and distinct.
 //
 // Thread safety: not thread-safe; one per query thread.

@@ -24,6 +24,10 @@ std::unique_ptr<Aggregator> MakePercentile(storage::ValueType input, std::string
 std::unique_ptr<Aggregator> MakeIntegral(storage::ValueType input, std::string field,
                                          int64_t unit_ns);
 std::unique_ptr<Aggregator> MakeDistinct(storage::ValueType input, std::string field);
+std::unique_ptr<Aggregator> MakePredictLinear(storage::ValueType input, std::string field,
+                                              const lang::Call& call);
+std::unique_ptr<Aggregator> MakeTimeToThreshold(storage::ValueType input, std::string field,
+                                                const lang::Call& call);
 
 }  // namespace telemdb::query::internal
 

@@ -103,9 +103,16 @@ class RandomQueryTest : public EngineTest {
     const bool aggregated = uni(0, 9) < 7;
     const bool by_time = aggregated && uni(0, 9) < 8;
     std::vector<std::string> items;
+    // Small detector windows, so that the random data's few hundred points per series
+    // exercise warm-up, calibration tails and the look-back.
+    const std::string opts =
+        "'window=20,calibration=64,neighbours=16,dim=2,suppress=10,volatility=3,short=2'";
     if (aggregated) {
       if (uni(0, 12) == 0) {
         items.push_back(absl::StrCat("distinct(", pick({"s", "i", "b", "f"}), ")"));
+      } else if (by_time && uni(0, 14) == 0) {
+        items.push_back(absl::StrCat("anomalies(", pick({"max(f)", "count(f)", "min(i)"}), ", ",
+                                     pick({"0", "0.5", "0.9"}), ", ", opts, ")"));
       } else {
         const int64_t n = uni(1, 3);
         for (int64_t k = 0; k < n; k++) {
@@ -114,7 +121,7 @@ class RandomQueryTest : public EngineTest {
             agg = absl::StrCat(pick({"count", "first", "last"}), "(", pick({"b", "s"}), ")");
           } else {
             const std::string f = pick({"f", "i"});
-            switch (uni(0, 13)) {
+            switch (uni(0, 15)) {
               case 0:
                 agg = absl::StrCat("percentile(", f, ", ", pick({"0", "10", "50", "99.9", "100"}),
                                    ")");
@@ -122,15 +129,33 @@ class RandomQueryTest : public EngineTest {
               case 1:
                 agg = absl::StrCat("integral(", f, uni(0, 1) ? ", 1m" : "", ")");
                 break;
+              case 2:
+                agg = absl::StrCat("predict_linear(", f, ", ", pick({"0s", "1m", "2h"}), ")");
+                break;
+              case 3:
+                agg = absl::StrCat("time_to_threshold(", f, ", ", pick({"50", "-10", "1000"}),
+                                   uni(0, 2) == 0 ? ", 'holt'" : "", ")");
+                break;
               default:
                 agg = absl::StrCat(pick({"count", "sum", "mean", "min", "max", "first", "last",
                                          "spread", "stddev", "median", "avg"}),
                                    "(", f, ")");
             }
             if (by_time && uni(0, 4) == 0) {
-              agg = pick({absl::StrCat("derivative(", agg, ", 1m)"),
-                          absl::StrCat("difference(", agg, ")"), absl::StrCat("rate(", agg, ")"),
-                          absl::StrCat("moving_average(", agg, ", 3)")});
+              agg = pick(
+                  {absl::StrCat("derivative(", agg, ", 1m)"), absl::StrCat("difference(", agg, ")"),
+                   absl::StrCat("rate(", agg, ")"), absl::StrCat("moving_average(", agg, ", 3)"),
+                   absl::StrCat("ewma(", agg, ", 0.3)"), absl::StrCat("zscore(", agg, ", 4)")});
+            } else if (by_time && uni(0, 5) == 0) {
+              // Over aggregates that are exact (no summation order), so the fits see the
+              // very same values as the reference's.
+              const std::string exact =
+                  absl::StrCat(pick({"max", "min", "count", "first", "last"}), "(", f, ")");
+              agg = pick({absl::StrCat("anomaly_score(", exact, ", ", opts, ")"),
+                          absl::StrCat("holt_winters(", exact, ", 3, ", pick({"0", "4"}), ")"),
+                          absl::StrCat("holt_winters_with_fit(", exact, ", 2, 4)"),
+                          absl::StrCat("forecast(", exact, ", 4",
+                                       pick({"", ", 'simple'", ", 'trend'"}), ")")});
             }
           }
           if (uni(0, 5) == 0) absl::StrAppend(&agg, " AS x", k);
@@ -138,10 +163,16 @@ class RandomQueryTest : public EngineTest {
         }
       }
     } else {
-      const int64_t n = uni(1, 3);
-      for (int64_t k = 0; k < n; k++) {
-        items.push_back(pick({"f", "i", "b", "s", "*", "difference(i)", "derivative(f, 1m)",
-                              "rate(i)", "moving_average(f, 3)"}));
+      if (uni(0, 12) == 0) {
+        items.push_back(absl::StrCat("anomalies(", pick({"f", "i"}), ", ", pick({"0.3", "0.8"}),
+                                     ", ", opts, ")"));
+      } else {
+        const int64_t n = uni(1, 3);
+        for (int64_t k = 0; k < n; k++) {
+          items.push_back(pick({"f", "i", "b", "s", "*", "difference(i)", "derivative(f, 1m)",
+                                "rate(i)", "moving_average(f, 3)", "ewma(f, 0.2)", "zscore(i, 5)",
+                                absl::StrCat("anomaly_score(f, ", opts, ")")}));
+        }
       }
     }
     std::vector<std::string> where;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -29,8 +30,12 @@ uint64_t Diff(int64_t a, int64_t b) { return static_cast<uint64_t>(a) - static_c
 
 class GroupAggregation {
  public:
+  // Aggregates over `range` (Default: the plan's).
   GroupAggregation(const SelectPlan& plan, const Buckets& buckets, Scanner* scan)
-      : plan_(plan), buckets_(buckets), scan_(scan), by_field_(plan.fields.size()) {
+      : GroupAggregation(plan, buckets, scan, plan.range) {}
+  GroupAggregation(const SelectPlan& plan, const Buckets& buckets, Scanner* scan,
+                   const lang::TimeRange& range)
+      : plan_(plan), range_(range), buckets_(buckets), scan_(scan), by_field_(plan.fields.size()) {
     for (size_t i = 0; i < plan.items.size(); i++) by_field_[plan.items[i].field].push_back(i);
     header_ok_.assign(plan.fields.size(), scan->options().use_preaggregates);
     for (const PlannedItem& it : plan.items) {
@@ -39,13 +44,19 @@ class GroupAggregation {
       }
     }
     // Buckets outside the query range never receive points: bound the slot table by it.
-    k_lo_ = plan.range.start == kMin ? kMin : buckets.Index(plan.range.start);
-    k_hi_ = plan.range.end == kMax ? kMax : buckets.Index(plan.range.end - 1);
+    k_lo_ = range.start == kMin ? kMin : buckets.Index(range.start);
+    k_hi_ = range.end == kMax ? kMax : buckets.Index(range.end - 1);
   }
 
   absl::Status Run(const Group& g);
-  // Builds the group's rows into `out`.
-  absl::Status Emit(FrameWriter* out);
+  // The start of the first bucket that received a point (kMax when none did).
+  int64_t first_data() const { return slots_ == 0 ? kMax : buckets_.Start(data_lo_); }
+  // The bucket rows: their times and, per item, its aggregate after FILL (before any
+  // transform or forecast). distinct() rows are complete.
+  absl::Status BuildRows(std::vector<int64_t>* time, std::vector<Column>* cols);
+  // Builds the group's rows into `out`. `primed[i]`, when set, is item i's transform already
+  // fed with its look-back.
+  absl::Status Emit(std::vector<std::optional<Transform>>* primed, FrameWriter* out);
 
  private:
   absl::StatusOr<size_t> SlotFor(int64_t k);
@@ -55,6 +66,7 @@ class GroupAggregation {
   absl::Status CheckBuffered() const;
 
   const SelectPlan& plan_;
+  const lang::TimeRange range_;
   const Buckets& buckets_;
   Scanner* scan_;
   std::vector<std::vector<size_t>> by_field_;  // items per planned field
@@ -106,7 +118,8 @@ absl::Status GroupAggregation::CheckBuffered() const {
   for (const auto& a : aggs_) total += a->buffered();
   if (total > scan_->options().max_buffered_values) {
     return absl::ResourceExhaustedError(absl::StrCat(
-        "median, percentile or distinct hold more than ", scan_->options().max_buffered_values,
+        "median, percentile, distinct or time_to_threshold(..., 'holt') hold more than ",
+        scan_->options().max_buffered_values,
         " values (limit max_buffered_values); use smaller groups or ranges"));
   }
   return absl::OkStatus();
@@ -144,7 +157,7 @@ absl::Status GroupAggregation::Feed(int field, const int64_t* ts, const Columns&
 
 absl::Status GroupAggregation::ScanSeries(SeriesId id, ValueType stored, int field) {
   const ValueType want = plan_.fields[field].type;
-  ASSIGN_OR_RETURN(auto cursor, scan_->Open(id, plan_.range.start, plan_.range.end));
+  ASSIGN_OR_RETURN(auto cursor, scan_->Open(id, range_.start, range_.end));
   const bool header_ok = header_ok_[field] && stored == want;
   const auto& items = by_field_[field];
   while (true) {
@@ -178,8 +191,8 @@ absl::Status GroupAggregation::ScanFiltered(const Entity& e) {
     want.push_back(plan_.fields[f].type);
     read.push_back(static_cast<int>(f));
   }
-  ASSIGN_OR_RETURN(auto reader, EntityReader::Open(scan_, e.series, want, read, plan_.range.start,
-                                                   plan_.range.end));
+  ASSIGN_OR_RETURN(auto reader,
+                   EntityReader::Open(scan_, e.series, want, read, range_.start, range_.end));
   while (true) {
     ASSIGN_OR_RETURN(bool more, reader->Next(kFilterBatchRows, &batch_));
     if (!more) break;
@@ -235,12 +248,15 @@ absl::Status GroupAggregation::Run(const Group& g) {
   return absl::OkStatus();
 }
 
-absl::Status GroupAggregation::Emit(FrameWriter* out) {
-  if (slots_ == 0) return absl::OkStatus();
+absl::Status GroupAggregation::BuildRows(std::vector<int64_t>* time_out,
+                                         std::vector<Column>* cols_out) {
+  std::vector<int64_t>& time = *time_out;
+  std::vector<Column>& cols = *cols_out;
   const size_t n_items = plan_.items.size();
-  std::vector<int64_t> time;
-  std::vector<Column> cols(n_items);
+  time.clear();
+  cols.assign(n_items, Column());
   for (size_t i = 0; i < n_items; i++) cols[i].type = aggs_[i]->output_type();
+  if (slots_ == 0) return absl::OkStatus();
 
   if (plan_.distinct) {
     for (size_t s = 0; s < slots_; s++) {
@@ -250,55 +266,83 @@ absl::Status GroupAggregation::Emit(FrameWriter* out) {
                                            : RangeStartOrEpoch(plan_);
       time.insert(time.end(), cols[0].size() - before, t);
     }
-  } else {
-    std::vector<std::vector<uint8_t>> empty(n_items);
-    int64_t first = data_lo_, last = data_hi_;
-    if (buckets_.enabled() && plan_.fill != lang::FillMode::kNone) {
-      if (plan_.range.start != kMin) first = k_lo_;
-      if (plan_.range.end != kMax) last = k_hi_;
-      if (Diff(last, first) >= scan_->options().max_buckets) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("GROUP BY time with FILL spans more than ", scan_->options().max_buckets,
-                         " buckets (limit max_buckets); use a larger interval or a shorter range"));
-      }
+    return absl::OkStatus();
+  }
+  std::vector<std::vector<uint8_t>> empty(n_items);
+  int64_t first = data_lo_, last = data_hi_;
+  if (buckets_.enabled() && plan_.fill != lang::FillMode::kNone) {
+    if (range_.start != kMin) first = k_lo_;
+    if (range_.end != kMax) last = k_hi_;
+    if (Diff(last, first) >= scan_->options().max_buckets) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("GROUP BY time with FILL spans more than ", scan_->options().max_buckets,
+                       " buckets (limit max_buckets); use a larger interval or a shorter range"));
     }
-    for (int64_t k = first;; k++) {
-      const bool has_slot = k >= base_ && k - base_ < static_cast<int64_t>(slots_);
-      const size_t s = has_slot ? static_cast<size_t>(k - base_) : 0;
-      bool any = false;
-      for (size_t i = 0; i < n_items && has_slot; i++) any |= aggs_[i]->HasPoints(s);
-      if (any || plan_.fill != lang::FillMode::kNone) {
-        if (!buckets_.enabled()) {
-          time.push_back(RowTimeIsPointTime(plan_) ? aggs_[0]->PointTime(s)
-                                                   : RangeStartOrEpoch(plan_));
+  }
+  for (int64_t k = first;; k++) {
+    const bool has_slot = k >= base_ && k - base_ < static_cast<int64_t>(slots_);
+    const size_t s = has_slot ? static_cast<size_t>(k - base_) : 0;
+    bool any = false;
+    for (size_t i = 0; i < n_items && has_slot; i++) any |= aggs_[i]->HasPoints(s);
+    if (any || plan_.fill != lang::FillMode::kNone) {
+      if (!buckets_.enabled()) {
+        time.push_back(RowTimeIsPointTime(plan_) ? aggs_[0]->PointTime(s)
+                                                 : RangeStartOrEpoch(plan_));
+      } else {
+        time.push_back(buckets_.Start(k));
+      }
+      for (size_t i = 0; i < n_items; i++) {
+        const bool has = has_slot && aggs_[i]->HasPoints(s);
+        empty[i].push_back(!has);
+        if (has) {
+          RETURN_IF_ERROR(aggs_[i]->Emit(s, &cols[i]));
         } else {
-          time.push_back(buckets_.Start(k));
-        }
-        for (size_t i = 0; i < n_items; i++) {
-          const bool has = has_slot && aggs_[i]->HasPoints(s);
-          empty[i].push_back(!has);
-          if (has) {
-            RETURN_IF_ERROR(aggs_[i]->Emit(s, &cols[i]));
-          } else {
-            cols[i].AppendNull();
-          }
+          cols[i].AppendNull();
         }
       }
-      if (k == last) break;
-      if ((time.size() & 1023) == 0) RETURN_IF_ERROR(scan_->Check());
     }
-    for (size_t i = 0; i < n_items; i++) {
-      const PlannedItem& it = plan_.items[i];
-      if (it.value_type == ValueType::kFloat) IntColumnToFloat(&cols[i]);
-      ApplyFill(plan_, time, empty[i], &cols[i]);
-      if (!it.transform) continue;
-      Transform t(*it.transform, it.value_type);
-      Column outcol;
-      outcol.type = it.type;
-      for (size_t r = 0; r < time.size(); r++)
-        RETURN_IF_ERROR(t.Push(time[r], cols[i], r, &outcol));
-      cols[i] = std::move(outcol);
+    if (k == last) break;
+    if ((time.size() & 1023) == 0) RETURN_IF_ERROR(scan_->Check());
+  }
+  for (size_t i = 0; i < n_items; i++) {
+    if (plan_.items[i].value_type == ValueType::kFloat) IntColumnToFloat(&cols[i]);
+    ApplyFill(plan_, time, empty[i], &cols[i]);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GroupAggregation::Emit(std::vector<std::optional<Transform>>* primed,
+                                    FrameWriter* out) {
+  std::vector<int64_t> time;
+  std::vector<Column> cols;
+  RETURN_IF_ERROR(BuildRows(&time, &cols));
+  if (time.empty()) return absl::OkStatus();
+  std::vector<Column> result(plan_.columns);
+  for (size_t c = 0; c < plan_.columns; c++) result[c].type = plan_.schema.types[c];
+  std::vector<FutureCell> future;
+  for (size_t i = 0; i < plan_.items.size(); i++) {
+    const PlannedItem& it = plan_.items[i];
+    Column* outcols = &result[it.first_column];
+    if (plan_.distinct || !it.transform) {
+      outcols[0] = std::move(cols[i]);
+    } else if (it.forecast()) {
+      RunForecast(it, buckets_.interval(), time, cols[i], outcols, &future);
+    } else {
+      Transform fresh(*it.transform, it.value_type);
+      Transform& t = (*primed)[i].has_value() ? *(*primed)[i] : fresh;
+      for (size_t r = 0; r < time.size(); r++) {
+        RETURN_IF_ERROR(t.Push(time[r], cols[i], r, outcols));
+      }
     }
+  }
+  if (OnlyForecastRows(plan_)) {  // the bucket rows would hold nothing
+    time.clear();
+    for (Column& c : result) c.Clear();
+  }
+  if (!future.empty()) MergeFuture(std::move(future), &time, &result);
+  if (plan_.anomalies >= 0) {
+    const PlannedItem& it = plan_.items[static_cast<size_t>(plan_.anomalies)];
+    KeepRowsAtOrAbove(result[it.first_column + 1], it.transform->threshold, &time, &result);
   }
 
   // Order, limit, stream.
@@ -309,10 +353,79 @@ absl::Status GroupAggregation::Emit(FrameWriter* out) {
   for (size_t k = 0; k < emit; k++) {
     const size_t r = plan_.descending ? rows - 1 - k : k;
     f.time.push_back(time[r]);
-    for (size_t i = 0; i < n_items; i++) f.columns[i].AppendFrom(cols[i], r);
+    for (size_t c = 0; c < plan_.columns; c++) f.columns[c].AppendFrom(result[c], r);
     if (out->space() == 0) RETURN_IF_ERROR(out->Commit());
   }
   return out->Commit();
+}
+
+// The look-back of the group's transforms over buckets (ewma, zscore, anomaly_score,
+// anomalies): the buckets before the range's first bucket, computed like the query's own
+// (from the first bucket with a point on), read back (growing x4) until each such item has
+// its LookBack() non-null values or the data runs out. Sets primed[i] for those items.
+absl::Status PrimeBuckets(const SelectPlan& plan, const Buckets& buckets, const Group& g,
+                          Scanner* scan, std::vector<std::optional<Transform>>* primed) {
+  primed->assign(plan.items.size(), std::nullopt);
+  int64_t need = 0;
+  for (const PlannedItem& it : plan.items) need = std::max(need, it.lookback);
+  if (need == 0 || !buckets.enabled() || plan.range.start == kMin || plan.distinct) {
+    return absl::OkStatus();
+  }
+  const int64_t end = buckets.Start(buckets.Index(plan.range.start));
+  // The earliest point of the group's look-back fields before `end`.
+  int64_t earliest = kMax;
+  for (const Entity& e : g.entities) {
+    for (const PlannedItem& it : plan.items) {
+      const SeriesId id = e.series[static_cast<size_t>(it.field)];
+      if (it.lookback == 0 || id == storage::kInvalidSeriesId) continue;
+      ASSIGN_OR_RETURN(auto cursor, scan->Open(id, kMin, end));
+      ASSIGN_OR_RETURN(bool more, scan->Next(&cursor));
+      if (more) earliest = std::min(earliest, std::max(cursor->block().min_ts, cursor->start()));
+    }
+  }
+  if (earliest >= end) return absl::OkStatus();
+  const int64_t floor = buckets.Start(buckets.Index(earliest));
+  const __int128 want = static_cast<__int128>(need + 1) * buckets.interval();
+  uint64_t back =
+      want > (static_cast<__int128>(1) << 62) ? (uint64_t{1} << 62) : static_cast<uint64_t>(want);
+  std::vector<int64_t> time;
+  std::vector<Column> cols;
+  while (true) {
+    const uint64_t room = static_cast<uint64_t>(end) - static_cast<uint64_t>(floor);
+    const int64_t from =
+        back >= room
+            ? floor
+            : buckets.Start(buckets.Index(static_cast<int64_t>(static_cast<uint64_t>(end) - back)));
+    GroupAggregation agg(plan, buckets, scan, lang::TimeRange{from, end});
+    RETURN_IF_ERROR(agg.Run(g));
+    RETURN_IF_ERROR(agg.BuildRows(&time, &cols));
+    // Rows before the first bucket with a point (FILL(number) makes some) are not history.
+    const size_t skip = static_cast<size_t>(
+        std::lower_bound(time.begin(), time.end(), agg.first_data()) - time.begin());
+    time.erase(time.begin(), time.begin() + static_cast<std::ptrdiff_t>(skip));
+    for (Column& c : cols) {
+      Column rest;
+      rest.type = c.type;
+      for (size_t r = skip; r < c.size(); r++) rest.AppendFrom(c, r);
+      c = std::move(rest);
+    }
+    bool enough = true;
+    for (size_t i = 0; i < plan.items.size(); i++) {
+      if (plan.items[i].lookback == 0) continue;
+      int64_t values = 0;
+      for (size_t r = 0; r < cols[i].size(); r++) values += !cols[i].IsNull(r);
+      enough &= values >= plan.items[i].lookback;
+    }
+    if (enough || from <= floor) break;
+    back = back > (uint64_t{1} << 61) ? room : back * 4;
+  }
+  for (size_t i = 0; i < plan.items.size(); i++) {
+    const PlannedItem& it = plan.items[i];
+    if (it.lookback == 0) continue;
+    (*primed)[i].emplace(*it.transform, it.value_type);
+    for (size_t r = 0; r < time.size(); r++) (*primed)[i]->Prime(time[r], cols[i], r);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -324,10 +437,12 @@ absl::Status ExecuteAggregate(const SelectPlan& plan, Scanner* scan, FrameWriter
   int64_t groups = 0;
   for (const Group& g : plan.groups) {
     if (plan.slimit > 0 && groups >= plan.slimit) break;
+    std::vector<std::optional<Transform>> primed;
+    RETURN_IF_ERROR(PrimeBuckets(plan, buckets, g, scan, &primed));
     GroupAggregation agg(plan, buckets, scan);
     RETURN_IF_ERROR(agg.Run(g));
     out->BeginGroup(g.values);
-    RETURN_IF_ERROR(agg.Emit(out));
+    RETURN_IF_ERROR(agg.Emit(&primed, out));
     if (out->group_rows() > 0) groups++;
     RETURN_IF_ERROR(out->EndGroup());
   }

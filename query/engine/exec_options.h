@@ -28,8 +28,8 @@ struct ExecOptions {
   uint64_t max_result_rows = 10'000'000;
   // Time buckets one group may span (GROUP BY time over its range). Default: 1,000,000.
   uint64_t max_buckets = 1'000'000;
-  // Values distinct(), median() and percentile() may hold at once (over all buckets of a
-  // group). Default: 50,000,000.
+  // Values distinct(), median(), percentile() and time_to_threshold(..., 'holt') may hold at once
+  // (over all buckets of a group). Default: 50,000,000.
   uint64_t max_buffered_values = 50'000'000;
 
   // --- Streaming ---

@@ -33,8 +33,11 @@ class EntityStream {
                                it.value_type);
       inputs_.push_back(0);
     }
-    cols_.resize(plan.items.size());
-    for (size_t i = 0; i < plan.items.size(); i++) cols_[i].type = plan.items[i].type;
+    cols_.resize(plan.columns);
+    for (const PlannedItem& it : plan.items) {
+      for (size_t c = 0; c < it.columns.size(); c++)
+        cols_[it.first_column + c].type = it.columns[c].type;
+    }
   }
 
   absl::Status Open(Scanner* scan, int64_t start, int64_t end) {
@@ -84,13 +87,23 @@ class EntityStream {
         for (size_t i = 0; i < plan_.items.size(); i++) {
           const PlannedItem& it = plan_.items[i];
           const Column& c = in_.fields[it.field];
+          Column* out = &cols_[it.first_column];
           if (c.size() == 0) {
-            cols_[i].AppendNull();
+            for (size_t k = 0; k < it.columns.size(); k++) out[k].AppendNull();
           } else if (!it.transform) {
-            cols_[i].AppendFrom(c, r);
+            out->AppendFrom(c, r);
           } else {
             inputs_[i] += !c.IsNull(r);
-            RETURN_IF_ERROR(transforms_[i].Push(in_.ts[r], c, r, &cols_[i]));
+            RETURN_IF_ERROR(transforms_[i].Push(in_.ts[r], c, r, out));
+          }
+        }
+        if (plan_.anomalies >= 0) {  // keep only rows at or above the threshold
+          const PlannedItem& it = plan_.items[static_cast<size_t>(plan_.anomalies)];
+          const Column& score = cols_[it.first_column + 1];
+          const size_t last = score.size() - 1;
+          if (score.IsNull(last) || !(score.floats[last] >= it.transform->threshold)) {
+            ts_.pop_back();
+            for (Column& col : cols_) col.PopBack();
           }
         }
       }
@@ -98,14 +111,21 @@ class EntityStream {
     return !ts_.empty();
   }
 
-  // Whether every transform has seen enough inputs to continue seamlessly.
-  bool Primed() const {
+  // Whether every transform selected by `mask` (all when empty) has seen enough inputs to
+  // continue seamlessly.
+  bool Primed(const std::vector<bool>& mask = {}) const {
     for (size_t i = 0; i < plan_.items.size(); i++) {
+      if (!mask.empty() && !mask[i]) continue;
       if (plan_.items[i].transform && inputs_[i] < transforms_[i].history()) return false;
     }
     return true;
   }
-  void TakeTransforms(const EntityStream& other) { transforms_ = other.transforms_; }
+  // Takes the state of the transforms selected by `mask` (all when empty).
+  void TakeTransforms(const EntityStream& other, const std::vector<bool>& mask = {}) {
+    for (size_t i = 0; i < transforms_.size(); i++) {
+      if (mask.empty() || mask[i]) transforms_[i] = other.transforms_[i];
+    }
+  }
 
   bool has_row() const { return pos_ < ts_.size(); }
   int64_t ts() const { return ts_[pos_]; }
@@ -173,11 +193,12 @@ class RawGroup {
     for (const Entity& e : g_.entities) {
       streams.push_back(std::make_unique<EntityStream>(plan_, e));
       RETURN_IF_ERROR(streams.back()->Open(scan_, plan_.range.start, plan_.range.end));
+      RETURN_IF_ERROR(PrimeLookBack(e, plan_.range.start, streams.back().get()));
     }
     return Merge(streams, scan_, [&](const EntityStream& s) -> absl::StatusOr<bool> {
       ResultFrame& f = out_->frame();
       f.time.push_back(s.ts());
-      for (size_t i = 0; i < plan_.items.size(); i++) f.columns[i].AppendFrom(s.col(i), s.pos());
+      for (size_t c = 0; c < plan_.columns; c++) f.columns[c].AppendFrom(s.col(c), s.pos());
       RETURN_IF_ERROR(out_->Commit());
       return plan_.limit == 0 || out_->group_rows() < static_cast<uint64_t>(plan_.limit);
     });
@@ -187,7 +208,13 @@ class RawGroup {
 
  private:
   absl::Status Probe(int64_t* lo, int64_t* hi, double* density);
-  absl::Status PrimeStream(const Entity& e, int64_t ws, int64_t lo, int64_t width, EntityStream* s);
+  // Feeds the transforms in `mask` of `s` with the entity's rows before ws, reading back
+  // (from ws - width, growing) until they have their history or `floor` is reached.
+  absl::Status PrimeStream(const Entity& e, int64_t ws, int64_t floor, int64_t width,
+                           EntityStream* s, const std::vector<bool>& mask);
+  // Primes the look-back transforms (ewma, zscore, anomaly_score, anomalies) of `s` with the
+  // entity's data before `ws`.
+  absl::Status PrimeLookBack(const Entity& e, int64_t ws, EntityStream* s);
 
   const SelectPlan& plan_;
   const Group& g_;
@@ -223,7 +250,7 @@ absl::Status RawGroup::Probe(int64_t* lo, int64_t* hi, double* density) {
 }
 
 absl::Status RawGroup::PrimeStream(const Entity& e, int64_t ws, int64_t lo, int64_t width,
-                                   EntityStream* s) {
+                                   EntityStream* s, const std::vector<bool>& mask) {
   uint64_t back = static_cast<uint64_t>(std::max<int64_t>(width, 1));
   while (true) {
     const uint64_t room = static_cast<uint64_t>(ws) - static_cast<uint64_t>(lo);
@@ -234,12 +261,42 @@ absl::Status RawGroup::PrimeStream(const Entity& e, int64_t ws, int64_t lo, int6
       ASSIGN_OR_RETURN(bool more, probe.Produce());
       if (!more) break;
     }
-    if (probe.Primed() || from == lo) {
-      s->TakeTransforms(probe);
+    if (probe.Primed(mask) || from == lo) {
+      s->TakeTransforms(probe, mask);
       return absl::OkStatus();
     }
     back = back > (uint64_t{1} << 61) ? room : back * 4;
   }
+}
+
+absl::Status RawGroup::PrimeLookBack(const Entity& e, int64_t ws, EntityStream* s) {
+  std::vector<bool> mask(plan_.items.size(), false);
+  int64_t need = 0;
+  bool any = false;
+  for (size_t i = 0; i < plan_.items.size(); i++) {
+    mask[i] = plan_.items[i].lookback > 0;
+    any |= mask[i];
+    need = std::max(need, plan_.items[i].lookback);
+  }
+  if (!any || ws == kMin) return absl::OkStatus();
+  // The earliest data before ws, and its density, from the first block of each series.
+  int64_t earliest = kMax;
+  double density = 0;
+  for (size_t i = 0; i < plan_.items.size(); i++) {
+    if (!mask[i]) continue;
+    const SeriesId id = e.series[static_cast<size_t>(plan_.items[i].field)];
+    if (id == storage::kInvalidSeriesId) continue;
+    ASSIGN_OR_RETURN(auto cursor, scan_->Open(id, kMin, ws));
+    ASSIGN_OR_RETURN(bool more, scan_->Next(&cursor));
+    if (!more) continue;
+    const QueryCursor::Block& b = cursor->block();
+    earliest = std::min(earliest, std::max(b.min_ts, cursor->start()));
+    const double span = static_cast<double>(b.max_ts) - static_cast<double>(b.min_ts) + 1;
+    density = std::max(density, static_cast<double>(b.count) / span);
+  }
+  if (earliest >= ws) return absl::OkStatus();
+  const double width = density > 0 ? 1.25 * static_cast<double>(need + 1) / density : 9.0e18;
+  return PrimeStream(e, ws, earliest, static_cast<int64_t>(std::min(width, 9.0e18)), s, mask);
 }
 
 absl::Status RawGroup::Descending() {
@@ -253,9 +310,15 @@ absl::Status RawGroup::Descending() {
   const double extent = static_cast<double>(hi) - static_cast<double>(lo) + 1;
   double width = density > 0 ? std::min(extent, target / density) : extent;
   const bool transforms = HasTransforms(plan_);
+  // Transforms that start within the range are primed from the range's data only; the
+  // look-back ones from any data before the window (PrimeLookBack).
+  std::vector<bool> starts_in_range(plan_.items.size(), false);
+  for (size_t i = 0; i < plan_.items.size(); i++) {
+    starts_in_range[i] = plan_.items[i].transform && plan_.items[i].lookback == 0;
+  }
   int64_t we = hi == kMax ? kMax : hi + 1;  // window end (exclusive)
   std::vector<int64_t> time;
-  std::vector<Column> cols(plan_.items.size());
+  std::vector<Column> cols(plan_.columns);
   while (we > lo) {
     const int64_t w = static_cast<int64_t>(std::max(1.0, std::min(width, 9.0e18)));
     const uint64_t room = static_cast<uint64_t>(we) - static_cast<uint64_t>(lo);
@@ -265,22 +328,25 @@ absl::Status RawGroup::Descending() {
     for (const Entity& e : g_.entities) {
       streams.push_back(std::make_unique<EntityStream>(plan_, e));
       RETURN_IF_ERROR(streams.back()->Open(scan_, ws, we));
-      if (transforms && ws > lo) RETURN_IF_ERROR(PrimeStream(e, ws, lo, w, streams.back().get()));
+      if (transforms && ws > lo) {
+        RETURN_IF_ERROR(PrimeStream(e, ws, lo, w, streams.back().get(), starts_in_range));
+      }
+      RETURN_IF_ERROR(PrimeLookBack(e, ws, streams.back().get()));
     }
     time.clear();
-    for (size_t i = 0; i < cols.size(); i++) {
-      cols[i].Clear();
-      cols[i].type = plan_.items[i].type;
+    for (size_t c = 0; c < cols.size(); c++) {
+      cols[c].Clear();
+      cols[c].type = plan_.schema.types[c];
     }
     RETURN_IF_ERROR(Merge(streams, scan_, [&](const EntityStream& s) -> absl::StatusOr<bool> {
       time.push_back(s.ts());
-      for (size_t i = 0; i < cols.size(); i++) cols[i].AppendFrom(s.col(i), s.pos());
+      for (size_t c = 0; c < cols.size(); c++) cols[c].AppendFrom(s.col(c), s.pos());
       return true;
     }));
     for (size_t k = time.size(); k-- > 0;) {
       ResultFrame& f = out_->frame();
       f.time.push_back(time[k]);
-      for (size_t i = 0; i < cols.size(); i++) f.columns[i].AppendFrom(cols[i], k);
+      for (size_t c = 0; c < cols.size(); c++) f.columns[c].AppendFrom(cols[c], k);
       RETURN_IF_ERROR(out_->Commit());
       if (plan_.limit > 0 && out_->group_rows() >= static_cast<uint64_t>(plan_.limit)) {
         return absl::OkStatus();

@@ -5,6 +5,7 @@
 //   ExecuteAggregate: aggregates per bucket, fill, transforms (exec_aggregate.cc, fill.cc).
 //   ExecuteLastCache: last(field)s without GROUP BY time from the last-value cache.
 //   ExecuteRaw:       raw points joined on timestamp per series (exec_raw.cc).
+// Forecasts and the anomalies() row filter over buckets live in exec_predict.cc.
 //
 // Thread safety: not thread-safe; one query per call.
 #ifndef TELEMDB_QUERY_ENGINE_EXECUTOR_H_
@@ -39,6 +40,39 @@ void ApplyFill(const SelectPlan& plan, const std::vector<int64_t>& time,
 
 // Converts an int column to float in place.
 void IntColumnToFloat(Column* col);
+
+// ---- Forecasts and anomalies over bucket rows (exec_predict.cc) --------------------------
+
+// A value a forecast puts after the group's buckets: (row time, result column, value).
+struct FutureCell {
+  int64_t time;
+  size_t column;
+  double value;
+};
+
+// Runs forecast item `it` (holt_winters, holt_winters_with_fit, forecast) over the bucket
+// rows: `values` holds its aggregate per row (after FILL; null where empty). The series is
+// taken from the first to the last non-null row, one value per `interval`; missing buckets
+// are interpolated linearly. Appends one value per row to each of the item's columns `out`
+// (the one-step fitted value for holt_winters_with_fit, null otherwise) and the forecasts,
+// `count` buckets after the last non-null one, to `future`. A series too short for the model
+// gives no forecast.
+void RunForecast(const PlannedItem& it, int64_t interval, const std::vector<int64_t>& time,
+                 const Column& values, Column* out, std::vector<FutureCell>* future);
+
+// True when every item is holt_winters or forecast (not holt_winters_with_fit): the result
+// then holds only the forecast rows.
+bool OnlyForecastRows(const SelectPlan& plan);
+
+// Adds the future cells to the rows: into an existing row at the same time, else a new row
+// (every other column null), keeping rows in ascending time.
+void MergeFuture(std::vector<FutureCell> future, std::vector<int64_t>* time,
+                 std::vector<Column>* cols);
+
+// Keeps the rows whose `score` is non-null and >= threshold. `score` must be one of `cols`
+// or outlive the call unchanged (it is read before the rows are compacted).
+void KeepRowsAtOrAbove(const Column& score, double threshold, std::vector<int64_t>* time,
+                       std::vector<Column>* cols);
 
 }  // namespace telemdb::query::internal
 

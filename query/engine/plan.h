@@ -35,13 +35,27 @@ struct PlannedField {
   ValueType type = ValueType::kFloat;  // unified over the measurement (int + float -> float)
 };
 
+// One output column of a select item.
+struct PlannedColumn {
+  std::string name;
+  ValueType type = ValueType::kFloat;
+  std::string part;  // "" for single-column items; see ResultSchema::parts
+};
+
 struct PlannedItem {
   int field = -1;  // index into SelectPlan::fields
   std::optional<lang::Call> aggregate;
+  // A transform, or a forecast (holt_winters, holt_winters_with_fit, forecast) of the aggregate.
   std::optional<lang::Call> transform;
   ValueType value_type = ValueType::kFloat;  // after the aggregate (and fill), before transform
-  ValueType type = ValueType::kFloat;        // of the output column
-  std::string name;                          // output column name
+  ValueType type = ValueType::kFloat;        // of the (first) output column
+  std::string name;                          // (first) output column name
+  std::vector<PlannedColumn> columns;        // every output column, columns[0] = name, type
+  size_t first_column = 0;                   // index of columns[0] in the result
+  // Inputs of history the transform reads before the query's range (ewma, zscore,
+  // anomaly_score, anomalies); 0 for every other item.
+  int64_t lookback = 0;
+  bool forecast() const;  // transform is holt_winters, holt_winters_with_fit or forecast
 };
 
 // One tag set of the measurement: one series per planned field (or none).
@@ -74,6 +88,8 @@ struct SelectPlan {
   int64_t slimit = 0;  // groups; 0: none
   std::vector<Group> groups;
   bool distinct = false;    // the single item is distinct()
+  int anomalies = -1;       // the item that is anomalies() (then the only one), or -1
+  size_t columns = 0;       // output columns over all items
   bool last_cache = false;  // answer from the last-value cache
   ResultSchema schema;
 };

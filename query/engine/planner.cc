@@ -14,6 +14,12 @@
 #include "util/status_macros.h"
 
 namespace telemdb::query {
+
+bool PlannedItem::forecast() const {
+  return transform &&
+         lang::GetFunctionInfo(transform->function).kind == lang::FunctionKind::kForecast;
+}
+
 namespace {
 
 using lang::FillMode;
@@ -175,18 +181,47 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
       }
       p.type = Transform::OutputType(item.transform->function, p.value_type);
     }
-    std::string base = BaseName(item);
-    int uses = name_uses[base]++;
-    p.name = uses == 0 ? base : absl::StrCat(base, "_", uses);
+    // Output columns: one, or the parts of a multi-column function.
+    const lang::Function outer = item.transform ? item.transform->function : lang::Function::kCount;
+    std::vector<PlannedColumn> cols;
+    if (outer == Function::kForecast) {
+      cols = {{"forecast", ValueType::kFloat, "forecast"},
+              {"lower", ValueType::kFloat, "lower"},
+              {"upper", ValueType::kFloat, "upper"}};
+    } else if (outer == Function::kAnomalies) {
+      cols = {{"value", p.value_type, "value"}, {"score", ValueType::kFloat, "score"}};
+      plan.anomalies = static_cast<int>(plan.items.size());
+    } else {
+      cols = {{BaseName(item), p.type, ""}};
+    }
+    if (!item.alias.empty()) {
+      cols[0].name = item.alias;
+      for (size_t c = 1; c < cols.size(); c++)
+        cols[c].name = absl::StrCat(item.alias, "_", cols[c].part);
+    }
+    for (PlannedColumn& c : cols) {
+      const int uses = name_uses[c.name]++;
+      if (uses > 0) c.name = absl::StrCat(c.name, "_", uses);
+    }
+    p.type = cols[0].type;
+    p.name = cols[0].name;
+    p.columns = std::move(cols);
+    p.first_column = plan.columns;
+    plan.columns += p.columns.size();
+    if (item.transform) p.lookback = Transform::LookBack(*item.transform);
     plan.items.push_back(std::move(p));
   }
   const size_t select_fields = plan.fields.size();
 
   plan.schema.group_by = plan.group_by_tags;
   plan.schema.has_time = true;
-  for (const PlannedItem& p : plan.items) {
-    plan.schema.columns.push_back(p.name);
-    plan.schema.types.push_back(p.type);
+  for (size_t i = 0; i < plan.items.size(); i++) {
+    for (const PlannedColumn& c : plan.items[i].columns) {
+      plan.schema.columns.push_back(c.name);
+      plan.schema.types.push_back(c.type);
+      plan.schema.items.push_back(static_cast<uint32_t>(i));
+      plan.schema.parts.push_back(c.part);
+    }
   }
   if (!plan.known_measurement || plan.range.empty()) return plan;
 

@@ -3,6 +3,7 @@
 // line-protocol parser and columnar batcher into a fresh database, then compacted.
 //
 //   telemdb-query-engine-bench [--trucks 200] [--hours 24] [--runs 50] [--dir DIR]
+//                              [--only SUBSTRING]
 //
 // Prints, per query, p50 and p99 wall time over --runs runs (after 3 warm-up runs), the
 // thread CPU time per run, and the query's stats; for the scan queries also points per
@@ -109,6 +110,8 @@ int Main(int argc, char** argv) {
   app.add_option("--hours", hours, "simulated hours");
   app.add_option("--runs", runs, "timed runs per query (>= 50 for p99)");
   app.add_option("--dir", dir, "data directory (default: a temporary one)");
+  std::string only;
+  app.add_option("--only", only, "run only the figures whose name contains this");
   CLI11_PARSE(app, argc, argv);
 
   TempDir tmp;
@@ -150,9 +153,40 @@ int Main(int argc, char** argv) {
       {"scan_count_sum_all_readings_preagg",
        "SELECT count(velocity), sum(velocity) FROM readings WHERE " + range,
        {}},
+      // Predictive functions (issue 14): one field of every truck, one row per point.
+      {"ewma_velocity_every_truck",
+       "SELECT ewma(velocity, 0.1) FROM readings WHERE " + range + " GROUP BY name",
+       {}},
+      {"zscore_velocity_every_truck",
+       "SELECT zscore(velocity, 60) FROM readings WHERE " + range + " GROUP BY name",
+       {}},
+      {"anomaly_score_velocity_every_truck",
+       "SELECT anomaly_score(velocity) FROM readings WHERE " + range + " GROUP BY name",
+       {}},
+      {"anomaly_score_no_shape_every_truck",
+       "SELECT anomaly_score(velocity, 'neighbours=0') FROM readings WHERE " + range +
+           " GROUP BY name",
+       {}},
+      {"anomalies_velocity_every_truck",
+       "SELECT anomalies(velocity, 0.999) FROM readings WHERE " + range + " GROUP BY name",
+       {}},
+      {"time_to_threshold_fuel_6h_every_truck",
+       absl::StrCat("SELECT time_to_threshold(fuel_state, 0.1) FROM diagnostics WHERE time >= ",
+                    end - 6 * 3600 * 1'000'000'000LL, " AND time < ", end, " GROUP BY name"),
+       {}},
+      {"time_to_threshold_holt_fuel_6h_every_truck",
+       absl::StrCat("SELECT time_to_threshold(fuel_state, 0.1, 'holt') FROM diagnostics WHERE "
+                    "time >= ",
+                    end - 6 * 3600 * 1'000'000'000LL, " AND time < ", end, " GROUP BY name"),
+       {}},
+      {"forecast_fleet_fuel_1h",
+       "SELECT forecast(mean(fuel_state), 12) FROM diagnostics WHERE " + range +
+           " GROUP BY time(5m), fleet",
+       {}},
   };
   StorageQuerier querier(db->get());
   for (const Figure& f : figures) {
+    if (!only.empty() && f.name.find(only) == std::string::npos) continue;
     std::vector<double> wall;
     double cpu = 0;
     QueryStats st;

@@ -24,6 +24,10 @@ struct RefGroup {
 
 struct RefResult {
   std::vector<std::string> columns;
+  // Per column: the relative tolerance of float comparisons (at least 1e-12). Looser for
+  // functions whose engine computation merges partial sums in another order than the plain
+  // loops (predict_linear, time_to_threshold, zscore).
+  std::vector<double> tolerance;
   std::vector<RefGroup> groups;
 };
 
@@ -48,6 +52,20 @@ bool IsUndefined(const lang::Call& call, const std::vector<std::vector<Pt>>& per
 std::vector<std::optional<storage::Value>> ApplyTransform(
     const lang::Call& call, storage::ValueType in, const std::vector<int64_t>& t,
     const std::vector<std::optional<storage::Value>>& v);
+// ewma, zscore, anomaly_score, anomalies over a whole sequence (reference_predict.cc): one
+// output column (two for anomalies: value, score) per input value; nulls stay null.
+std::vector<std::vector<std::optional<storage::Value>>> StreamTransform(
+    const lang::Call& call, storage::ValueType in,
+    const std::vector<std::optional<storage::Value>>& v);
+// holt_winters, holt_winters_with_fit, forecast over bucket rows (time, value after FILL):
+// the item's columns over those rows, and the future rows (time, one value per column).
+std::vector<std::vector<std::optional<storage::Value>>> ForecastColumns(
+    const lang::Call& call, int64_t interval, const std::vector<int64_t>& time,
+    const std::vector<std::optional<storage::Value>>& v,
+    std::vector<std::pair<int64_t, std::vector<double>>>* future);
+// predict_linear and time_to_threshold of a bucket's points (reference_predict.cc).
+std::optional<storage::Value> PredictAggregate(const lang::Call& call,
+                                               const std::vector<std::vector<Pt>>& per_series);
 }  // namespace ref
 
 RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt);

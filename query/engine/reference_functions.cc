@@ -177,6 +177,9 @@ OV Aggregate(const lang::Call& call, ValueType ft, const std::vector<std::vector
       const int64_t unit = call.unit_ns > 0 ? call.unit_ns : lang::kDefaultUnitNs;
       return Value::Float(area * 0.5 / static_cast<double>(unit));
     }
+    case Function::kPredictLinear:
+    case Function::kTimeToThreshold:
+      return PredictAggregate(call, per_series);
     default:
       return std::nullopt;
   }

@@ -69,6 +69,22 @@ void Column::AppendString(std::string v) {
   strings.push_back(std::move(v));
 }
 
+void Column::PopBack() {
+  valid.pop_back();
+  switch (type) {
+    case ValueType::kFloat:
+      floats.pop_back();
+      break;
+    case ValueType::kInt:
+    case ValueType::kBool:
+      ints.pop_back();
+      break;
+    case ValueType::kString:
+      strings.pop_back();
+      break;
+  }
+}
+
 void Column::AppendFrom(const Column& other, size_t i) {
   valid.push_back(other.valid[i]);
   switch (type) {

@@ -9,8 +9,10 @@
 //
 // Column names: the alias (AS) if any, else the outermost function's name (mean, max,
 // percentile, derivative, ...), else the field name; `*` expands to the field names. A name
-// that repeats gets a suffix: mean, mean_1, mean_2. SHOW statements use fixed names (see
-// docs/query.md#semantics) and have no time column.
+// that repeats gets a suffix: mean, mean_1, mean_2. forecast() gives three columns (forecast,
+// lower, upper) and anomalies() two (value, score); with an alias A they are A, A_lower,
+// A_upper and A, A_score. SHOW statements use fixed names (see docs/query.md#semantics) and
+// have no time column.
 //
 // Thread safety: plain values. A ResultSink is called from the query's thread only.
 #ifndef TELEMDB_QUERY_ENGINE_RESULT_H_
@@ -45,6 +47,8 @@ struct Column {
   void AppendInt(int64_t v);
   void AppendBool(bool v);
   void AppendString(std::string v);
+  // Removes the last row. REQUIRES: size() > 0.
+  void PopBack();
   // Appends row i of `other` (same type).
   void AppendFrom(const Column& other, size_t i);
   // The value of row i. REQUIRES: !IsNull(i).
@@ -58,6 +62,11 @@ struct ResultSchema {
   bool has_time = true;                   // false for SHOW statements
   std::vector<std::string> columns;       // names, after the time column
   std::vector<storage::ValueType> types;  // one per column
+  // Per column, for SELECT: the select item (after '*' expansion) it comes from, and which of
+  // the item's columns it is ("" for single-column items; "forecast", "lower", "upper" for
+  // forecast(); "value", "score" for anomalies()). Empty for SHOW statements.
+  std::vector<uint32_t> items;
+  std::vector<std::string> parts;
 };
 
 struct ResultFrame {

@@ -1,5 +1,6 @@
 #include "query/engine/transform.h"
 
+#include <cmath>
 #include <limits>
 
 #include "absl/strings/str_cat.h"
@@ -9,14 +10,75 @@ namespace telemdb::query {
 using lang::Function;
 using storage::ValueType;
 
+namespace {
+
+predict::AnomalyOptions DetectorOptions(const lang::Call& call) {
+  auto o = predict::AnomalyOptions::Parse(call.options);
+  return o.ok() ? *o : predict::AnomalyOptions();  // the parser checked them
+}
+
+}  // namespace
+
 Transform::Transform(const lang::Call& call, ValueType input) : call_(call), input_(input) {
   if (call_.unit_ns <= 0) call_.unit_ns = lang::kDefaultUnitNs;
   if (call_.window < 1) call_.window = 1;
+  Reset();
+}
+
+int64_t Transform::LookBack(const lang::Call& call) {
+  switch (call.function) {
+    case Function::kEwma:
+      return predict::Ewma::LookBack(call.alpha);
+    case Function::kZscore:
+      return call.window;
+    case Function::kAnomalyScore:
+    case Function::kAnomalies:
+      return DetectorOptions(call).Memory();
+    default:
+      return 0;
+  }
+}
+
+size_t Transform::history() const {
+  switch (call_.function) {
+    case Function::kMovingAverage:
+      return static_cast<size_t>(call_.window) - 1;
+    case Function::kEwma:
+    case Function::kZscore:
+    case Function::kAnomalyScore:
+    case Function::kAnomalies:
+      return static_cast<size_t>(LookBack(call_));
+    default:
+      return 1;
+  }
 }
 
 void Transform::Reset() {
   has_prev_ = false;
   window_.clear();
+  ewma_.reset();
+  zscore_.reset();
+  detector_.reset();
+  switch (call_.function) {
+    case Function::kEwma:
+      ewma_.emplace(call_.alpha > 0 ? call_.alpha : 1.0);
+      break;
+    case Function::kZscore:
+      zscore_.emplace(call_.window);
+      break;
+    case Function::kAnomalyScore:
+    case Function::kAnomalies:
+      detector_.emplace(DetectorOptions(call_));
+      break;
+    default:
+      break;
+  }
+}
+
+double Transform::Stream(double x) {
+  if (ewma_) return std::isnan(x) ? x : ewma_->Push(x);
+  if (zscore_) return std::isnan(x) ? x : zscore_->Push(x);
+  return detector_->Push(x);  // NaN in, NaN out, state unchanged
 }
 
 void Transform::Remember(int64_t ts, const Column& in, size_t i) {
@@ -34,15 +96,27 @@ void Transform::Remember(int64_t ts, const Column& in, size_t i) {
 }
 
 void Transform::Prime(int64_t ts, const Column& in, size_t i) {
-  if (!in.IsNull(i)) Remember(ts, in, i);
+  if (in.IsNull(i)) return;
+  if (ewma_ || zscore_ || detector_) {
+    Stream(AsDouble(in, i));
+    return;
+  }
+  Remember(ts, in, i);
 }
 
 absl::Status Transform::Push(int64_t ts, const Column& in, size_t i, Column* out) {
   if (in.IsNull(i)) {
-    out->AppendNull();
+    for (size_t c = 0; c < width(); c++) out[c].AppendNull();
     return absl::OkStatus();
   }
   const Function f = call_.function;
+  if (ewma_ || zscore_ || detector_) {
+    const double y = Stream(AsDouble(in, i));
+    Column& result = f == Function::kAnomalies ? out[1] : out[0];
+    std::isnan(y) ? result.AppendNull() : result.AppendFloat(y);
+    if (f == Function::kAnomalies) out[0].AppendFrom(in, i);
+    return absl::OkStatus();
+  }
   if (f == Function::kMovingAverage) {
     Remember(ts, in, i);
     if (window_.size() < static_cast<size_t>(call_.window)) {

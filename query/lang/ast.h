@@ -28,15 +28,28 @@ namespace telemdb::query::lang {
 // One function application with its parameter (see functions.h for which one applies).
 struct Call {
   Function function = Function::kCount;
-  double percentile = 0;  // kPercentile only: p in [0, 100]
-  int64_t unit_ns = 0;    // kIntegral, kDerivative only: > 0, Default: kDefaultUnitNs
-  int64_t window = 0;     // kMovingAverage only: n >= 1
+  double percentile = 0;   // kPercentile only: p in [0, 100]
+  int64_t unit_ns = 0;     // kIntegral, kDerivative only: > 0, Default: kDefaultUnitNs
+  int64_t window = 0;      // kMovingAverage: n >= 1; kZscore: n in [2, kMaxWindow]
+  int64_t horizon_ns = 0;  // kPredictLinear: >= 0
+  double threshold = 0;    // kTimeToThreshold: finite; kAnomalies: in [0, 1]
+  double alpha = 0;        // kEwma: in [kMinAlpha, 1]
+  int64_t count = 0;       // kHoltWinters*, kForecast: forecast points, in [1, kMaxForecast]
+  int64_t season = 0;      // kHoltWinters*: buckets, 0 or 1 = none; kForecast: 0 = detect
+  // kTimeToThreshold: "linear" (Default) or "holt"; kForecast: "auto" (Default), "simple",
+  // "trend" or "seasonal". Stored lower case; empty means the default.
+  std::string method;
+  // kAnomalyScore, kAnomalies: detector options in canonical form (sorted, defaults left
+  // out; see predict/anomaly_options.h); empty means the defaults.
+  std::string options;
 
   bool operator==(const Call&) const = default;
 };
 
 // One projection: read `field` (or every field), optionally aggregate it per bucket, then
-// optionally transform the resulting series. The nesting is at most transform(aggregate(field)).
+// optionally transform (or forecast) the resulting series. The nesting is at most
+// transform(aggregate(field)); a forecast always wraps an aggregate and is stored in
+// `transform`.
 //   velocity                       -> field
 //   mean(velocity)                 -> field + aggregate
 //   rate(counter)                  -> field + transform (over raw points)

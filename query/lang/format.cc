@@ -65,7 +65,31 @@ std::string FormatParam(const Call& call) {
       if (call.unit_ns == kDefaultUnitNs) return "";
       return absl::StrCat(", ", FormatDuration(call.unit_ns));
     case ParamKind::kWindow:
+    case ParamKind::kZWindow:
       return absl::StrCat(", ", call.window);
+    case ParamKind::kHorizon:
+      return absl::StrCat(", ", FormatDuration(call.horizon_ns));
+    case ParamKind::kThreshold:
+      return absl::StrCat(", ", FormatDouble(call.threshold, false),
+                          call.method.empty() ? "" : absl::StrCat(", ", Quote(call.method, '\'')));
+    case ParamKind::kAlpha:
+      return absl::StrCat(", ", FormatDouble(call.alpha, false));
+    case ParamKind::kOptions:
+      return call.options.empty() ? "" : absl::StrCat(", ", Quote(call.options, '\''));
+    case ParamKind::kAnomalies:
+      return absl::StrCat(
+          ", ", FormatDouble(call.threshold, false),
+          call.options.empty() ? "" : absl::StrCat(", ", Quote(call.options, '\'')));
+    case ParamKind::kHoltWinters:
+      return absl::StrCat(", ", call.count, ", ", call.season);
+    case ParamKind::kForecast: {
+      std::string out = absl::StrCat(", ", call.count);
+      if (!call.method.empty() || call.season != 0) {
+        absl::StrAppend(&out, ", ", Quote(call.method.empty() ? "auto" : call.method, '\''));
+      }
+      if (call.season != 0) absl::StrAppend(&out, ", ", call.season);
+      return out;
+    }
   }
   return "";
 }

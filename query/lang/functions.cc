@@ -6,7 +6,7 @@
 namespace telemdb::query::lang {
 namespace {
 
-constexpr std::array<FunctionInfo, 17> kFunctions = {{
+constexpr std::array<FunctionInfo, 26> kFunctions = {{
     {Function::kCount, "count", FunctionKind::kAggregate, ParamKind::kNone, "count(field)"},
     {Function::kSum, "sum", FunctionKind::kAggregate, ParamKind::kNone, "sum(field)"},
     {Function::kMean, "mean", FunctionKind::kAggregate, ParamKind::kNone, "mean(field)"},
@@ -23,6 +23,10 @@ constexpr std::array<FunctionInfo, 17> kFunctions = {{
      "integral(field[, unit])"},
     {Function::kDistinct, "distinct", FunctionKind::kAggregate, ParamKind::kNone,
      "distinct(field)"},
+    {Function::kPredictLinear, "predict_linear", FunctionKind::kAggregate, ParamKind::kHorizon,
+     "predict_linear(field, horizon)"},
+    {Function::kTimeToThreshold, "time_to_threshold", FunctionKind::kAggregate,
+     ParamKind::kThreshold, "time_to_threshold(field, threshold[, 'linear' | 'holt'])"},
     {Function::kRate, "rate", FunctionKind::kTransform, ParamKind::kNone, "rate(x)"},
     {Function::kDerivative, "derivative", FunctionKind::kTransform, ParamKind::kUnit,
      "derivative(x[, unit])"},
@@ -30,6 +34,18 @@ constexpr std::array<FunctionInfo, 17> kFunctions = {{
      "difference(x)"},
     {Function::kMovingAverage, "moving_average", FunctionKind::kTransform, ParamKind::kWindow,
      "moving_average(x, n)"},
+    {Function::kEwma, "ewma", FunctionKind::kTransform, ParamKind::kAlpha, "ewma(x, alpha)"},
+    {Function::kZscore, "zscore", FunctionKind::kTransform, ParamKind::kZWindow, "zscore(x, n)"},
+    {Function::kAnomalyScore, "anomaly_score", FunctionKind::kTransform, ParamKind::kOptions,
+     "anomaly_score(x[, 'options'])"},
+    {Function::kAnomalies, "anomalies", FunctionKind::kTransform, ParamKind::kAnomalies,
+     "anomalies(x, threshold[, 'options'])"},
+    {Function::kHoltWinters, "holt_winters", FunctionKind::kForecast, ParamKind::kHoltWinters,
+     "holt_winters(aggregate, n, season)"},
+    {Function::kHoltWintersWithFit, "holt_winters_with_fit", FunctionKind::kForecast,
+     ParamKind::kHoltWinters, "holt_winters_with_fit(aggregate, n, season)"},
+    {Function::kForecast, "forecast", FunctionKind::kForecast, ParamKind::kForecast,
+     "forecast(aggregate, n[, 'method'[, season]])"},
 }};
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -64,7 +80,9 @@ std::span<const FunctionInfo> AllFunctions() { return kFunctions; }
 
 std::string_view FunctionNameList() {
   return "count, sum, mean, avg, min, max, first, last, spread, stddev, median, percentile, "
-         "integral, distinct, rate, derivative, difference, moving_average";
+         "integral, distinct, predict_linear, time_to_threshold, rate, derivative, difference, "
+         "moving_average, ewma, zscore, anomaly_score, anomalies, holt_winters, "
+         "holt_winters_with_fit, forecast";
 }
 
 }  // namespace telemdb::query::lang

@@ -1,10 +1,13 @@
 // The functions of the query language and what each accepts.
 //
-// Two kinds exist. An *aggregate* reduces the points of a field to one value per time bucket
-// (or per whole range without GROUP BY time): count, sum, mean (alias avg), ... A *transform*
-// maps a series to a series and runs over either raw points or the bucketed output of an
-// aggregate: rate, derivative, difference, moving_average. Every function takes a field or
-// aggregate first, then at most one extra parameter (see ParamKind).
+// Three kinds exist. An *aggregate* reduces the points of a field to one value per time bucket
+// (or per whole range without GROUP BY time): count, sum, mean (alias avg), ...,
+// predict_linear, time_to_threshold. A *transform* maps a series to a series and runs over
+// either raw points or the bucketed output of an aggregate: rate, derivative, difference,
+// moving_average, ewma, zscore, anomaly_score, anomalies. A *forecast* takes the bucketed
+// output of an aggregate and continues it past the last bucket: holt_winters,
+// holt_winters_with_fit, forecast. Every function takes a field or aggregate first, then the
+// parameters its ParamKind lists.
 //
 // Thread safety: the table is immutable; all functions are safe to call concurrently.
 #ifndef TELEMDB_QUERY_LANG_FUNCTIONS_H_
@@ -32,24 +35,43 @@ enum class Function : uint8_t {
   kPercentile = 10,
   kIntegral = 11,
   kDistinct = 12,
+  kPredictLinear = 13,
+  kTimeToThreshold = 14,
   // Transforms.
   kRate = 32,
   kDerivative = 33,
   kDifference = 34,
   kMovingAverage = 35,
+  kEwma = 36,
+  kZscore = 37,
+  kAnomalyScore = 38,
+  kAnomalies = 39,
+  // Forecasts.
+  kHoltWinters = 48,
+  kHoltWintersWithFit = 49,
+  kForecast = 50,
 };
 
 enum class FunctionKind : uint8_t {
   kAggregate,  // first argument: a field
   kTransform,  // first argument: a field or an aggregate
+  kForecast,   // first argument: an aggregate (needs GROUP BY time)
 };
 
 // The parameter a function takes after its first argument.
 enum class ParamKind : uint8_t {
-  kNone,        // f(x)
-  kPercentile,  // f(x, p): a number in [0, 100], required
-  kUnit,        // f(x[, unit]): a positive duration, optional, Default: 1s
-  kWindow,      // f(x, n): an integer >= 1, required
+  kNone,         // f(x)
+  kPercentile,   // f(x, p): a number in [0, 100], required
+  kUnit,         // f(x[, unit]): a positive duration, optional, Default: 1s
+  kWindow,       // f(x, n): an integer >= 1, required
+  kHorizon,      // f(x, horizon): a duration >= 0, required
+  kThreshold,    // f(x, threshold[, 'linear' | 'holt']): a number, an optional method
+  kAlpha,        // f(x, alpha): a number in [kMinAlpha, 1], required
+  kZWindow,      // f(x, n): an integer in [2, kMaxWindow], required
+  kOptions,      // f(x[, 'options']): detector options (anomaly_options.h), optional
+  kAnomalies,    // f(x, threshold[, 'options']): a number in [0, 1], optional options
+  kHoltWinters,  // f(agg, n, season): integers n in [1, kMaxForecast], season in [0, kMaxSeason]
+  kForecast,     // f(agg, n[, 'method'[, season]]): n in [1, kMaxForecast], season 0 = detect
 };
 
 struct FunctionInfo {
@@ -62,6 +84,11 @@ struct FunctionInfo {
 
 // The unit of integral and derivative when none is given: per second.
 inline constexpr int64_t kDefaultUnitNs = 1'000'000'000;
+// Bounds of the predictive functions' parameters (docs/query.md#predictive-functions).
+inline constexpr double kMinAlpha = 0.001;        // ewma
+inline constexpr int64_t kMaxWindow = 100'000;    // zscore
+inline constexpr int64_t kMaxForecast = 100'000;  // points a forecast may produce
+inline constexpr int64_t kMaxSeason = 10'000;     // buckets in a season
 
 // Returns the entry of `f`. Every enumerator has one.
 const FunctionInfo& GetFunctionInfo(Function f);

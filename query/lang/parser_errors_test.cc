@@ -63,8 +63,10 @@ TEST(ParseErrorTest, Functions) {
   ExpectErrors({
       {"SELECT foo(x) FROM m",
        "line 1, column 8: expected a function (count, sum, mean, avg, min, max, first, last, "
-       "spread, stddev, median, percentile, integral, distinct, rate, derivative, difference, "
-       "moving_average), found unknown function 'foo'"},
+       "spread, stddev, median, percentile, integral, distinct, predict_linear, "
+       "time_to_threshold, rate, derivative, difference, moving_average, ewma, zscore, "
+       "anomaly_score, anomalies, holt_winters, holt_winters_with_fit, forecast), found unknown "
+       "function 'foo'"},
       {"SELECT mean() FROM m", "line 1, column 13: expected a field name in mean(...), found ')'"},
       {"SELECT mean(*) FROM m", "line 1, column 13: expected a field name in mean(...), found '*'"},
       {"SELECT mean(x FROM m", "line 1, column 15: expected ')' to close mean(, found 'FROM'"},

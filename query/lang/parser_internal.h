@@ -81,6 +81,10 @@ class Parser {
   absl::Status ParseCall(SelectItem* item);
   absl::Status ParseAggregateArgs(const FunctionInfo& info, SelectItem* item);
   absl::Status ParseParamAndClose(const FunctionInfo& info, Call* call);
+  // An integer in [lo, hi]; `what` names it in the error.
+  absl::StatusOr<int64_t> ParseBoundedInteger(std::string_view what, int64_t lo, int64_t hi);
+  // A string of anomaly detector options, checked and stored in canonical form.
+  absl::Status ParseDetectorOptions(const FunctionInfo& info, Call* call);
   absl::Status ParseGroupBy(SelectStatement* stmt);
   absl::Status ParseFill(SelectStatement* stmt);
   absl::Status ParseOrderBy(SelectStatement* stmt);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "query/lang/format.h"
 #include "query/lang/parser_internal.h"
+#include "query/predict/anomaly_options.h"
 #include "util/status_macros.h"
 
 namespace telemdb::query::lang {
@@ -18,6 +19,13 @@ bool IsFunctionCallStart(const Token& name, const Token& next) {
 }
 
 std::string Quoted(std::string_view s) { return absl::StrCat("'", std::string(s), "'"); }
+
+std::string Lower(std::string s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
 
 constexpr std::array<std::string_view, 6> kClauses = {"WHERE",    "GROUP BY", "FILL",
                                                       "ORDER BY", "LIMIT",    "SLIMIT"};
@@ -105,16 +113,31 @@ absl::Status Parser::ParseCall(SelectItem* item) {
   Next();  // '('
   if (info->kind == FunctionKind::kAggregate) return ParseAggregateArgs(*info, item);
 
-  // A transform: its operand is a field or an aggregate call.
+  // A transform: its operand is a field or an aggregate call; a forecast's an aggregate.
   const Token& operand = Peek();
   const std::string where = absl::StrCat(std::string(info->name), "(...)");
+  if (info->kind == FunctionKind::kForecast && !IsFunctionCallStart(operand, Peek(1))) {
+    return ErrorAt(
+        operand,
+        absl::StrCat("expected an aggregate such as mean(",
+                     (operand.kind == TokenKind::kIdent || operand.kind == TokenKind::kQuotedIdent
+                          ? operand.value
+                          : std::string("x")),
+                     ") in ", where, " (it forecasts GROUP BY time buckets), found ",
+                     DescribeToken(operand)));
+  }
   if (IsFunctionCallStart(operand, Peek(1))) {
     const FunctionInfo* inner = LookupFunction(operand.text);
     if (inner == nullptr || inner->kind != FunctionKind::kAggregate) {
       return ErrorAt(
           operand,
-          absl::StrCat("expected a field or an aggregate (count, sum, mean, ...) in ", where,
-                       ", found ", inner == nullptr ? "unknown function " : "transform ",
+          absl::StrCat(info->kind == FunctionKind::kForecast
+                           ? "expected an aggregate (count, sum, mean, ...) in "
+                           : "expected a field or an aggregate (count, sum, mean, ...) in ",
+                       where, ", found ",
+                       inner == nullptr                         ? "unknown function "
+                       : inner->kind == FunctionKind::kForecast ? "forecast "
+                                                                : "transform ",
                        Quoted(operand.text)));
     }
     Next();  // name
@@ -182,6 +205,113 @@ absl::Status Parser::ParseParamAndClose(const FunctionInfo& info, Call* call) {
       call->window = n.integer;
       break;
     }
+    case ParamKind::kHorizon: {
+      RETURN_IF_ERROR(
+          Expect(TokenKind::kComma, absl::StrCat("',' and the horizon in ", signature)));
+      const Token& h = Peek();
+      if (h.kind != TokenKind::kDuration) {
+        return Expected(absl::StrCat("a duration such as 2h as the horizon in ", signature), h);
+      }
+      Next();
+      call->horizon_ns = h.duration_ns;
+      break;
+    }
+    case ParamKind::kThreshold: {
+      RETURN_IF_ERROR(
+          Expect(TokenKind::kComma, absl::StrCat("',' and the threshold in ", signature)));
+      ASSIGN_OR_RETURN(Number t,
+                       ParseNumber(absl::StrCat("a number as the threshold in ", signature)));
+      call->threshold = t.value;
+      if (!Accept(TokenKind::kComma)) break;
+      const Token& m = Peek();
+      const std::string method = m.kind == TokenKind::kString ? Lower(m.value) : "";
+      if (method != "linear" && method != "holt") {
+        return Expected(absl::StrCat("'linear' or 'holt' as the method in ", signature), m);
+      }
+      Next();
+      if (method != "linear") call->method = method;  // linear is the default
+      break;
+    }
+    case ParamKind::kAlpha: {
+      RETURN_IF_ERROR(Expect(TokenKind::kComma, absl::StrCat("',' and alpha in ", signature)));
+      ASSIGN_OR_RETURN(Number a, ParseNumber(absl::StrCat("a number alpha in ", signature)));
+      if (!(a.value >= kMinAlpha && a.value <= 1)) {
+        return ErrorAt(*a.token, absl::StrCat("expected alpha between ", kMinAlpha, " and 1 in ",
+                                              signature, ", found ", Quoted(a.text)));
+      }
+      call->alpha = a.value;
+      break;
+    }
+    case ParamKind::kZWindow: {
+      RETURN_IF_ERROR(Expect(TokenKind::kComma, absl::StrCat("',' and n in ", signature)));
+      const std::string what =
+          absl::StrCat("an integer n between 2 and ", kMaxWindow, " in ", signature);
+      const Token& first = Peek();
+      ASSIGN_OR_RETURN(Number n, ParseNumber(what));
+      if (!n.is_integer || n.integer < 2 || n.integer > kMaxWindow) {
+        return ErrorAt(first, absl::StrCat("expected ", what, ", found ", Quoted(n.text)));
+      }
+      call->window = n.integer;
+      break;
+    }
+    case ParamKind::kAnomalies: {
+      RETURN_IF_ERROR(
+          Expect(TokenKind::kComma, absl::StrCat("',' and the threshold in ", signature)));
+      ASSIGN_OR_RETURN(Number t, ParseNumber(absl::StrCat("a threshold in ", signature)));
+      if (!(t.value >= 0 && t.value <= 1)) {
+        return ErrorAt(*t.token, absl::StrCat("expected a threshold between 0 and 1 in ", signature,
+                                              ", found ", Quoted(t.text)));
+      }
+      call->threshold = t.value;
+      if (!Accept(TokenKind::kComma)) break;
+      RETURN_IF_ERROR(ParseDetectorOptions(info, call));
+      break;
+    }
+    case ParamKind::kOptions:
+      if (!Accept(TokenKind::kComma)) break;
+      RETURN_IF_ERROR(ParseDetectorOptions(info, call));
+      break;
+    case ParamKind::kHoltWinters: {
+      RETURN_IF_ERROR(Expect(TokenKind::kComma, absl::StrCat("',' and n in ", signature)));
+      ASSIGN_OR_RETURN(
+          call->count,
+          ParseBoundedInteger(absl::StrCat("the number of forecast points n in ", signature), 1,
+                              kMaxForecast));
+      RETURN_IF_ERROR(Expect(TokenKind::kComma, absl::StrCat("',' and the season in ", signature)));
+      ASSIGN_OR_RETURN(
+          call->season,
+          ParseBoundedInteger(absl::StrCat("the season length in buckets in ", signature), 0,
+                              kMaxSeason));
+      break;
+    }
+    case ParamKind::kForecast: {
+      RETURN_IF_ERROR(Expect(TokenKind::kComma, absl::StrCat("',' and n in ", signature)));
+      ASSIGN_OR_RETURN(
+          call->count,
+          ParseBoundedInteger(absl::StrCat("the number of forecast points n in ", signature), 1,
+                              kMaxForecast));
+      if (!Accept(TokenKind::kComma)) break;
+      const Token& m = Peek();
+      const std::string method = m.kind == TokenKind::kString ? Lower(m.value) : "";
+      if (method != "auto" && method != "simple" && method != "trend" && method != "seasonal") {
+        return Expected(
+            absl::StrCat("'auto', 'simple', 'trend' or 'seasonal' as the method in ", signature),
+            m);
+      }
+      Next();
+      if (method != "auto") call->method = method;
+      if (!Accept(TokenKind::kComma)) break;
+      ASSIGN_OR_RETURN(call->season,
+                       ParseBoundedInteger(
+                           absl::StrCat("the season length in buckets (0: detect) in ", signature),
+                           0, kMaxSeason));
+      if (call->season == 1) {
+        return ErrorAt(Previous(), absl::StrCat("expected a season of 0 (detect) or at least 2 "
+                                                "buckets in ",
+                                                signature, ", found '1'"));
+      }
+      break;
+    }
   }
   if (Accept(TokenKind::kRParen)) return absl::OkStatus();
   if (Peek().kind == TokenKind::kComma) {
@@ -189,6 +319,34 @@ absl::Status Parser::ParseParamAndClose(const FunctionInfo& info, Call* call) {
                     Peek());
   }
   return Expected(absl::StrCat("')' to close ", std::string(info.name), "("), Peek());
+}
+
+absl::StatusOr<int64_t> Parser::ParseBoundedInteger(std::string_view what, int64_t lo, int64_t hi) {
+  const std::string expect =
+      absl::StrCat("an integer between ", lo, " and ", hi, " as ", std::string(what));
+  const Token& first = Peek();
+  ASSIGN_OR_RETURN(Number n, ParseNumber(expect));
+  if (!n.is_integer || n.integer < lo || n.integer > hi) {
+    return ErrorAt(first, absl::StrCat("expected ", expect, ", found ", Quoted(n.text)));
+  }
+  return n.integer;
+}
+
+absl::Status Parser::ParseDetectorOptions(const FunctionInfo& info, Call* call) {
+  const Token& t = Peek();
+  const std::string signature(info.signature);
+  if (t.kind != TokenKind::kString) {
+    return Expected(
+        absl::StrCat("a string of detector options such as 'window=300' in ", signature), t);
+  }
+  auto canonical = predict::CanonicalAnomalyOptions(t.value);
+  if (!canonical.ok()) {
+    return ErrorAt(
+        t, absl::StrCat("bad detector options in ", signature, ": ", canonical.status().message()));
+  }
+  Next();
+  call->options = *canonical;
+  return absl::OkStatus();
 }
 
 absl::Status Parser::ParseGroupBy(SelectStatement* stmt) {
@@ -312,9 +470,22 @@ absl::Status Parser::CheckSelectList(const SelectStatement& stmt,
                        item.aggregated() ? "aggregate " : "raw field ", text));
     }
     if (item.aggregated() && item.transform.has_value() && !stmt.group_by_time.has_value()) {
+      const bool forecast =
+          GetFunctionInfo(item.transform->function).kind == FunctionKind::kForecast;
       return ErrorAt(at, absl::StrCat("expected GROUP BY time(...) for ", text,
-                                      " (a transform over an aggregate runs over time buckets), "
+                                      forecast ? " (a forecast continues the series of time "
+                                                 "buckets), "
+                                               : " (a transform over an aggregate runs over time "
+                                                 "buckets), ",
                                       "found no GROUP BY time(...)"));
+    }
+  }
+  for (size_t i = 0; i < stmt.items.size() && stmt.items.size() > 1; ++i) {
+    const SelectItem& item = stmt.items[i];
+    if (item.transform.has_value() && item.transform->function == Function::kAnomalies) {
+      return ErrorAt(*item_tokens[i],
+                     "expected anomalies(...) as the only select item (it returns only the rows "
+                     "at or above its threshold), found other items beside it");
     }
   }
   if (fill_token != nullptr && !stmt.group_by_time.has_value()) {

@@ -214,18 +214,55 @@ class QueryGenerator {
 
   std::string Aggregate() {
     const std::string field = Name();
-    const int f = Int(0, 14);
+    const int f = Int(0, 16);
     static const std::vector<std::string> kPlain = {"count",  "sum",    "mean",   "avg",
                                                     "min",    "max",    "first",  "last",
                                                     "spread", "stddev", "median", "distinct"};
     if (f < 12) return Call(kPlain[f], field, "");
     if (f == 12)
       return Call("percentile", field, std::to_string(Int(0, 99)) + (Chance(0.5) ? ".5" : ""));
+    if (f == 13) return Call("predict_linear", field, Duration());
+    if (f == 14) {
+      std::string param = Number();
+      if (Chance(0.5)) param += OptSp() + "," + OptSp() + Pick<std::string>({"'linear'", "'HOLT'"});
+      return Call("time_to_threshold", field, param);
+    }
     return Call("integral", field, Chance(0.5) ? Duration() : "");
   }
 
+  std::string DetectorOptions() {
+    return Pick<std::string>({"''", "'dim=4'", "'calibration=500, dim=6'", "' dim = 10 '"});
+  }
+
+  // A forecast over an aggregate (needs GROUP BY time).
+  std::string Forecast(const std::string& operand) {
+    const std::string n = std::to_string(Int(1, 50));
+    switch (Int(0, 2)) {
+      case 0:
+        return Call("holt_winters", operand, n + "," + OptSp() + std::to_string(Int(0, 30)));
+      case 1:
+        return Call("holt_winters_with_fit", operand,
+                    n + "," + OptSp() + std::to_string(Int(0, 30)));
+      default: {
+        std::string param = n;
+        if (Chance(0.6)) {
+          param +=
+              "," + OptSp() + Pick<std::string>({"'auto'", "'simple'", "'Trend'", "'seasonal'"});
+          if (Chance(0.5)) param += "," + OptSp() + Pick<std::string>({"0", "2", "24", "288"});
+        }
+        return Call("forecast", operand, param);
+      }
+    }
+  }
+
   std::string Transform(const std::string& operand) {
-    switch (Int(0, 3)) {
+    switch (Int(0, 7)) {
+      case 4:
+        return Call("ewma", operand, Pick<std::string>({"0.5", "1", "0.001", ".25"}));
+      case 5:
+        return Call("zscore", operand, std::to_string(Int(2, 500)));
+      case 6:
+        return Call("anomaly_score", operand, Chance(0.5) ? DetectorOptions() : "");
       case 0:
         return Call("rate", operand, "");
       case 1:
@@ -245,7 +282,7 @@ class QueryGenerator {
       std::string item;
       if (aggregated) {
         item = Aggregate();
-        if (by_time && Chance(0.3)) item = Transform(item);
+        if (by_time && Chance(0.3)) item = Chance(0.7) ? Transform(item) : Forecast(item);
       } else {
         const int k = Int(0, 4);
         item = k == 0 ? "*" : k == 1 ? Transform(Name()) : Name();

@@ -226,6 +226,8 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
         auto* c = h->add_columns();
         c->set_name(schema.columns[i]);
         c->set_type(ToProtoType(schema.types[i]));
+        if (i < schema.items.size()) c->set_item(schema.items[i]);
+        if (i < schema.parts.size()) c->set_part(schema.parts[i]);
       }
       return r_->Enqueue(std::move(msg));
     }

@@ -12,7 +12,10 @@ namespace {
 absl::StatusOr<lang::Call> MakeCall(const std::string& name, const v1::SelectExpr& e,
                                     lang::FunctionKind want) {
   const lang::FunctionInfo* info = lang::LookupFunction(name);
-  if (info == nullptr || info->kind != want) {
+  const bool kind_ok =
+      info != nullptr && (info->kind == want || (want == lang::FunctionKind::kTransform &&
+                                                 info->kind == lang::FunctionKind::kForecast));
+  if (!kind_ok) {
     return absl::InvalidArgumentError(absl::StrCat(
         "select item \"", e.field(), "\": unknown ",
         want == lang::FunctionKind::kAggregate ? "aggregate" : "transform", " \"", name, "\""));
@@ -27,7 +30,34 @@ absl::StatusOr<lang::Call> MakeCall(const std::string& name, const v1::SelectExp
       c.unit_ns = e.unit_ns() > 0 ? e.unit_ns() : lang::kDefaultUnitNs;
       break;
     case lang::ParamKind::kWindow:
+    case lang::ParamKind::kZWindow:
       c.window = e.window();
+      break;
+    case lang::ParamKind::kHorizon:
+      c.horizon_ns = e.horizon_ns();
+      break;
+    case lang::ParamKind::kThreshold:
+      c.threshold = e.threshold();
+      c.method = e.method();
+      break;
+    case lang::ParamKind::kAlpha:
+      c.alpha = e.alpha();
+      break;
+    case lang::ParamKind::kOptions:
+      c.options = e.options();
+      break;
+    case lang::ParamKind::kAnomalies:
+      c.threshold = e.threshold();
+      c.options = e.options();
+      break;
+    case lang::ParamKind::kHoltWinters:
+      c.count = e.count();
+      c.season = e.season();
+      break;
+    case lang::ParamKind::kForecast:
+      c.count = e.count();
+      c.method = e.method();
+      c.season = e.season();
       break;
     case lang::ParamKind::kNone:
       break;
