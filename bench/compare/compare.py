@@ -272,10 +272,13 @@ class Telemdb:
         self.ctx = ctx
         self.data_dir = data_dir
         port_file = data_dir + ".port"
-        if os.path.exists(port_file):
-            os.remove(port_file)
+        http_port_file = data_dir + ".http_port"
+        for f in (port_file, http_port_file):
+            if os.path.exists(f):
+                os.remove(f)
         self.cmd = [ctx.bin("server/telemdbd"), "--data-dir", data_dir, "--listen", "127.0.0.1:0",
-                    "--port-file", port_file]
+                    "--port-file", port_file, "--http-listen", "127.0.0.1:0",
+                    "--http-port-file", http_port_file]
         self.proc = Proc("telemdbd", self.cmd, log_path)
         self.pid, self.name = self.proc.pid, "telemdbd"
         deadline = time.monotonic() + 120
@@ -287,13 +290,20 @@ class Telemdb:
             time.sleep(0.1)
         self.port = int(open(port_file).read().strip())
         self.addr = "127.0.0.1:%d" % self.port
+        while not (os.path.exists(http_port_file) and open(http_port_file).read().endswith("\n")):
+            if time.monotonic() > deadline:
+                fail("telemdbd did not write %s" % http_port_file)
+            time.sleep(0.05)
+        self.http_port = int(open(http_port_file).read().strip())
         self.token_file = os.path.join(data_dir, "admin.token")
         import grpc
         from telemdb.v1 import admin_pb2, admin_pb2_grpc, query_pb2, query_pb2_grpc
         self.grpc, self.admin_pb2, self.query_pb2 = grpc, admin_pb2, query_pb2
         self.channel = grpc.insecure_channel(self.addr, options=[
             ("grpc.max_receive_message_length", 512 << 20)])
-        self.md = [("authorization", "Bearer " + open(self.token_file).read().strip())]
+        self.token = open(self.token_file).read().strip()
+        self.md = [("authorization", "Bearer " + self.token)]
+        self.http_headers = {"Authorization": "Bearer " + self.token}
         self.admin = admin_pb2_grpc.AdminServiceStub(self.channel)
         self.query_stub = query_pb2_grpc.QueryServiceStub(self.channel)
         for _ in range(100):
@@ -453,22 +463,22 @@ class Vm:
         self.proc.stop()
 
 
-def time_http(port, path, params, runs, warmup):
+def time_http(port, path, params, runs, warmup, headers=None):
     """Median wall time of GET path over one persistent HTTP/1.1 connection: from sending the
     request to having read the whole body (not parsing it)."""
-    url = path + "?" + urllib.parse.urlencode(params)
+    url = path + ("?" + urllib.parse.urlencode(params) if params else "")
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     ms = []
     size = 0
     try:
         for i in range(warmup + runs):
             t0 = time.perf_counter()
-            c.request("GET", url)
+            c.request("GET", url, headers=headers or {})
             r = c.getresponse()
             body = r.read()
             t1 = time.perf_counter()
             if r.status != 200:
-                fail("VictoriaMetrics %s: HTTP %d %s" % (url, r.status, body[:300]))
+                fail("GET %s: HTTP %d %s" % (url, r.status, body[:300]))
             size = len(body)
             if i >= warmup:
                 ms.append((t1 - t0) * 1000)
@@ -722,13 +732,47 @@ def run_workload(ctx, wl):
                 tdb=bench_query(ctx, tdb, "SHOW MEASUREMENTS", a.runs),
                 vm=time_http(vm.port, "/api/v1/query", {"query": "1", "time": START}, a.runs,
                              WARMUP))
+            res["floor"]["tdb_http"] = time_http(tdb.http_port, "/query",
+                                                 {"q": "SHOW MEASUREMENTS"}, a.runs, WARMUP,
+                                                 tdb.http_headers)
             res["queries"] = []
             for q in wl["queries"]:
                 res["queries"].append(run_query_pair(ctx, tdb, vm, q, a.runs))
+            step("%s: telemdbd: GET /metrics" % wl["name"])
+            res["tdb_metrics"] = time_http(tdb.http_port, "/metrics", None, a.runs, WARMUP,
+                                           tdb.http_headers)
+            log("telemdbd: /metrics p50 %.2f ms (%d bytes)" % (res["tdb_metrics"]["p50_ms"],
+                                                              res["tdb_metrics"]["body_bytes"]))
             res["vm_final_hwm"] = proc_status(vm.pid).get("VmHWM", 0)
             res["tdb_final_hwm"] = proc_status(tdb.pid).get("VmHWM", 0)
         finally:
             tdb.stop()
+
+        # ---- telemdb again, loaded the way VictoriaMetrics was: the same sender, POST /write
+        step("%s: telemdbd: load %s through HTTP /write (the same sender as for VM)"
+             % (wl["name"], os.path.basename(lp)))
+        tdb2 = Telemdb(ctx, os.path.join(wdir, "telemdb-http-data"),
+                       os.path.join(logs, wl["name"] + "-telemdbd-http.log"))
+        try:
+            res["load_avg_before_tdb_http_load"] = loadavg()
+            cmd = ["/usr/bin/python3", os.path.join(HERE, "vm_send.py"), lp, "--port",
+                   str(tdb2.http_port), "--senders", str(a.senders), "--lines", "10000",
+                   "--precision", "ns", "--token-file", tdb2.token_file]
+            ld = timed_load(cmd, tdb2, os.path.join(logs, wl["name"] + "-tdb-http-load.out"))
+            ld["cmd"] = cmd
+            ld["sender"] = kv(ld["output"])
+            stats = tdb2.stats()
+            ld["stored_values"] = stats.stored_points + stats.head_points
+            res["tdb_http_load"] = ld
+            log("telemdbd over HTTP: %.1f s to the last 204 (SYNC: fsynced), sender CPU %.1f s, "
+                "server CPU %.1f s, VmHWM %s, values %d" % (
+                    ld["wall_s"], ld["client_cpu_s"], ld["server_cpu_s"],
+                    fmt_bytes(ld["server_hwm"]), ld["stored_values"]))
+            if ld["stored_values"] != res["file"]["values"] and not res["file"]["dup_values"]:
+                fail("telemdb stored %d values over HTTP, the file has %d"
+                     % (ld["stored_values"], res["file"]["values"]))
+        finally:
+            tdb2.stop()
     finally:
         vm.stop()
     if not a.keep:
@@ -798,6 +842,8 @@ def bench_query(ctx, tdb, text, runs):
 def run_query_pair(ctx, tdb, vm, q, runs):
     log("query %s: %s" % (q["id"], q["title"]))
     t = bench_query(ctx, tdb, q["tdb"], runs)
+    th = time_http(tdb.http_port, "/query", {"q": q["tdb"], "epoch": "ms"}, runs, WARMUP,
+                   tdb.http_headers)
     path, params = Vm.request(q["vm"])
     v = time_http(vm.port, path, params, runs, WARMUP)
     path_nc, params_nc = Vm.request(q["vm"], nocache=True)
@@ -806,10 +852,12 @@ def run_query_pair(ctx, tdb, vm, q, runs):
     ta = tdb_answer(q, group_by, rows)
     va = vm_answer(q, vm.api(q["vm"]))
     ok, text = agree(ta, va)
-    log("  telemdb p50 %.3f ms (%d rows), VM p50 %.3f ms (nocache %.3f ms, %d B); %s" % (
-        t["p50_ms"], t.get("rows", 0), v["p50_ms"], vnc["p50_ms"], v["body_bytes"], text))
+    log("  telemdb p50 %.3f ms gRPC, %.3f ms HTTP (%d rows), VM p50 %.3f ms (nocache %.3f ms, "
+        "%d B); %s" % (t["p50_ms"], th["p50_ms"], t.get("rows", 0), v["p50_ms"], vnc["p50_ms"],
+                       v["body_bytes"], text))
     return dict(id=q["id"], title=q["title"], tdb_text=q["tdb"], tdb_filter=q.get("tdb_filter"),
-                vm=dict(q["vm"], path=path), tdb=t, vm_cached=v, vm_nocache=vnc, agree=ok,
+                vm=dict(q["vm"], path=path), tdb=t, tdb_http=th, vm_cached=v, vm_nocache=vnc,
+                agree=ok,
                 agree_text=text, tdb_answers=len(ta), vm_answers=len(va))
 
 

@@ -36,6 +36,13 @@ def rows_for(w):
     out.append(("load v/s", "load: values/s, file on disk → last ack",
                 t_rate, "%s/s (%.1f s)" % (si(t_rate), tl["wall_s"]),
                 v_rate, "%s/s (%.1f s)" % (si(v_rate), vl["wall_s"]), "higher"))
+    if "tdb_http_load" in w:
+        hl = w["tdb_http_load"]
+        h_rate = values / hl["wall_s"]
+        out.append(("HTTP load v/s", "load over HTTP /write, the same sender (4 connections, "
+                    "10,000-line POSTs): values/s, file → last 204 (telemdb: SYNC, fsynced)",
+                    h_rate, "%s/s (%.1f s)" % (si(h_rate), hl["wall_s"]),
+                    v_rate, "%s/s (%.1f s)" % (si(v_rate), vl["wall_s"]), "higher"))
     v_rate2 = values / (vl["wall_s"] + vl["flush_s"])
     out.append(("load+flush v/s", "load: values/s to flushed (VM: + /internal/force_flush; "
                 "telemdb: SYNC acks are already fsynced)",
@@ -72,6 +79,11 @@ def rows_for(w):
         out.append(("q(%s)" % q["id"], "query (%s) p50 ms: %s" % (q["id"], q["title"]),
                     q["tdb"]["p50_ms"], ms(q["tdb"]["p50_ms"]),
                     q["vm_cached"]["p50_ms"], ms(q["vm_cached"]["p50_ms"]), "lower"))
+        if "tdb_http" in q:
+            out.append(("q(%s) http" % q["id"], "query (%s) over HTTP on both sides: telemdb "
+                        "/query vs VM's API, p50 ms" % q["id"],
+                        q["tdb_http"]["p50_ms"], ms(q["tdb_http"]["p50_ms"]),
+                        q["vm_cached"]["p50_ms"], ms(q["vm_cached"]["p50_ms"]), "lower"))
     return out
 
 
@@ -275,12 +287,34 @@ def write(results, results_dir):
         L.append("| floor | %s | | | | %s | %s | | telemdb `SHOW MEASUREMENTS`; VM "
                  "`query=1`: client + transport cost |" % (
                      ms(fl["tdb"]["p50_ms"]), ms(fl["vm"]["p50_ms"]), ""))
+        if "tdb_http" in fl:
+            L.append("| floor (HTTP) | %s | | | | %s | | | telemdb `/query?q=SHOW MEASUREMENTS` |"
+                     % (ms(fl["tdb_http"]["p50_ms"]), ms(fl["vm"]["p50_ms"])))
         for q in w["queries"]:
             t = q["tdb"]
             L.append("| %s | %s | %d | %d | %s | %s | %s | %d | %s |" % (
                 q["id"], ms(t["p50_ms"]), t.get("rows", 0), t.get("points_decoded", 0),
                 ms(t.get("server_ms", 0)), ms(q["vm_cached"]["p50_ms"]),
                 ms(q["vm_nocache"]["p50_ms"]), q["vm_cached"]["body_bytes"], q["agree_text"]))
+        if any("tdb_http" in q for q in w["queries"]):
+            L.append("")
+            L.append("The same queries over HTTP: telemdb `GET /query?q=...&epoch=ms` (InfluxDB "
+                     "JSON) with the same client and timer as VictoriaMetrics:")
+            L.append("")
+            L.append("| id | telemdb HTTP p50 ms | telemdb body bytes | VM p50 ms | ratio |")
+            L.append("|---|---|---|---|---|")
+            for q in w["queries"]:
+                if "tdb_http" not in q:
+                    continue
+                th, v = q["tdb_http"], q["vm_cached"]
+                L.append("| %s | %s | %d | %s | %.3g |" % (q["id"], ms(th["p50_ms"]),
+                                                          th["body_bytes"], ms(v["p50_ms"]),
+                                                          th["p50_ms"] / v["p50_ms"]))
+        if "tdb_metrics" in w:
+            L.append("")
+            L.append("telemdb `GET /metrics` with this workload loaded: p50 %s ms (min %s, max %s; "
+                     "%d bytes)." % (ms(w["tdb_metrics"]["p50_ms"]), ms(w["tdb_metrics"]["min_ms"]),
+                                      ms(w["tdb_metrics"]["max_ms"]), w["tdb_metrics"]["body_bytes"]))
         L.append("")
         L.append("Commands of this workload:")
         L.append("")

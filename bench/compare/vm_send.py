@@ -1,7 +1,9 @@
 #!/usr/bin/python3
-"""Sends an Influx line-protocol file to VictoriaMetrics' Influx endpoint (POST /write).
+"""Sends an Influx line-protocol file to an InfluxDB-style endpoint (POST /write):
+VictoriaMetrics', or telemdb's (with --token-file).
 
     vm_send.py FILE --port P [--host 127.0.0.1] [--senders 4] [--lines 10000] [--precision ns]
+               [--header 'Authorization: Bearer ...']
 
 One reader thread cuts the file into chunks of about --lines lines (by bytes: the average
 line length of the file's first MiB times --lines, cut at a newline) and hands them to
@@ -30,7 +32,16 @@ def main():
     ap.add_argument("--senders", type=int, default=4)
     ap.add_argument("--lines", type=int, default=10000)
     ap.add_argument("--precision", default="ns")
+    ap.add_argument("--header", action="append", default=[],
+                    help="an extra request header 'Name: value' (telemdb's token); repeatable")
+    ap.add_argument("--token-file", help="send 'Authorization: Bearer <the file's token>'")
     a = ap.parse_args()
+    extra = {}
+    for h in a.header:
+        k, _, v = h.partition(":")
+        extra[k.strip()] = v.strip()
+    if a.token_file:
+        extra["Authorization"] = "Bearer " + open(a.token_file).read().strip()
 
     t0 = time.monotonic()
     q = queue.Queue(maxsize=a.senders * 2)
@@ -50,7 +61,7 @@ def main():
                     continue  # drain
                 try:
                     conn.request("POST", path, body=chunk,
-                                 headers={"Content-Type": "text/plain"})
+                                 headers=dict(extra, **{"Content-Type": "text/plain"}))
                     r = conn.getresponse()
                     body = r.read()
                     if r.status != 204:
