@@ -17,7 +17,7 @@
 //   values, ascending.  predict_linear(horizon): the least-squares line of the bucket's points
 //   at the last point's time + horizon.  time_to_threshold(threshold[, method]): seconds from
 //   the last point until the line (or Holt's trend) reaches the threshold (predict/trend.h).
-// Bool and string fields take only count, first, last and distinct.
+// Bool and string fields take only count, first, last, distinct and mode.
 //
 // Thread safety: not thread-safe; one per query thread.
 #ifndef TELEMDB_QUERY_ENGINE_AGGREGATOR_H_
