@@ -354,6 +354,9 @@ ValueType Aggregator::OutputType(Function f, ValueType in) {
     case Function::kFirst:
     case Function::kLast:
     case Function::kDistinct:
+    case Function::kMode:
+    case Function::kTop:
+    case Function::kBottom:
       return in;
     default:
       return ValueType::kFloat;
@@ -379,16 +382,17 @@ bool Aggregator::UsesHeaders(Function f, ValueType in) {
 }
 
 absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Make(const lang::Call& call, ValueType in,
-                                                             std::string_view field_view) {
+                                                             std::string_view field_view,
+                                                             bool nearest_rank, bool point_time) {
   std::string field(field_view);
   const Function f = call.function;
   const bool any_type = f == Function::kCount || f == Function::kFirst || f == Function::kLast ||
-                        f == Function::kDistinct;
+                        f == Function::kDistinct || f == Function::kMode;
   if (!any_type && !IsNumeric(in)) {
     return absl::InvalidArgumentError(
         absl::StrCat(Sv(lang::GetFunctionInfo(f).name), "(", field, "): field ", field, " is ",
                      storage::ValueTypeName(in), "; ", storage::ValueTypeName(in),
-                     " fields take only count, first, last and distinct"));
+                     " fields take only count, first, last, distinct and mode"));
   }
   std::unique_ptr<Aggregator> a;
   switch (f) {
@@ -406,6 +410,10 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Make(const lang::Call& c
     case Function::kMin:
     case Function::kMax:
     case Function::kSpread: {
+      if (point_time && f != Function::kSpread) {
+        a = internal::MakeExtremeAt(in, field, f == Function::kMax);
+        break;
+      }
       Extreme e = f == Function::kMin   ? Extreme::kMin
                   : f == Function::kMax ? Extreme::kMax
                                         : Extreme::kSpread;
@@ -435,7 +443,15 @@ absl::StatusOr<std::unique_ptr<Aggregator>> Aggregator::Make(const lang::Call& c
       a = internal::MakePercentile(in, field, 50);
       break;
     case Function::kPercentile:
-      a = internal::MakePercentile(in, field, call.percentile);
+      a = internal::MakePercentile(in, field, call.percentile, nearest_rank,
+                                   point_time && nearest_rank);
+      break;
+    case Function::kMode:
+      a = internal::MakeMode(in, field);
+      break;
+    case Function::kTop:
+    case Function::kBottom:
+      a = internal::MakeTopBottom(in, field, f == Function::kTop, call.count > 0 ? call.count : 1);
       break;
     case Function::kIntegral:
       a = internal::MakeIntegral(in, field, call.unit_ns > 0 ? call.unit_ns : lang::kDefaultUnitNs);

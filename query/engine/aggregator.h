@@ -17,7 +17,7 @@
 //   values, ascending.  predict_linear(horizon): the least-squares line of the bucket's points
 //   at the last point's time + horizon.  time_to_threshold(threshold[, method]): seconds from
 //   the last point until the line (or Holt's trend) reaches the threshold (predict/trend.h).
-// Bool and string fields take only count, first, last and distinct.
+// Bool and string fields take only count, first, last, distinct and mode.
 //
 // Thread safety: not thread-safe; one per query thread.
 #ifndef TELEMDB_QUERY_ENGINE_AGGREGATOR_H_
@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,9 +45,14 @@ class Aggregator {
   // AddInts). Errors: InvalidArgument naming the function and `field` when the function does
   // not apply to the type (e.g. "mean(state): field state is string; string fields take only
   // count, first, last and distinct").
+  // `nearest_rank`: percentile() as InfluxQL computes it. `point_time`: min, max and
+  // percentile also remember the chosen point's time (PointTime), so they do not use chunk
+  // headers.
   static absl::StatusOr<std::unique_ptr<Aggregator>> Make(const lang::Call& call,
                                                           storage::ValueType input,
-                                                          std::string_view field);
+                                                          std::string_view field,
+                                                          bool nearest_rank = false,
+                                                          bool point_time = false);
   // The result type of `call` over `input` (assumes Make would succeed).
   static storage::ValueType OutputType(lang::Function f, storage::ValueType input);
   // True if the function can be answered from chunk header pre-aggregates for `input`.
@@ -73,11 +79,15 @@ class Aggregator {
   // Appends the slot's value (null when it has no points or the value is undefined) to
   // `out`, whose type is output_type(). Errors: OutOfRange when an int result overflows.
   virtual absl::Status Emit(size_t slot, Column* out) const = 0;
-  // first / last: the timestamp of the chosen point. REQUIRES: HasPoints(slot).
+  // first / last (and min, max, percentile made with point_time): the timestamp of the chosen
+  // point. REQUIRES: HasPoints(slot).
   virtual int64_t PointTime(size_t slot) const { return 0; }
-  // distinct: appends every value of the slot, ascending.
-  virtual void EmitAll(size_t slot, Column* out) const {}
-  // Values held in memory (median, percentile, distinct), for ExecOptions::max_buffered_values.
+  // distinct, top, bottom: appends every value of the slot to `out` and its time to `times`:
+  // distinct's values ascending at `bucket_time`; top's and bottom's at their own times.
+  virtual void EmitAll(size_t slot, int64_t bucket_time, Column* out,
+                       std::vector<int64_t>* times) const {}
+  // Values held in memory (median, percentile, distinct, mode, top, bottom), for
+  // ExecOptions::max_buffered_values.
   virtual uint64_t buffered() const { return 0; }
 
   storage::ValueType input_type() const { return input_; }

@@ -76,38 +76,61 @@ class StddevAgg final : public Aggregator {
 };
 
 // median and percentile(p): keeps the bucket's non-NaN values; at the end sorts them and
-// interpolates linearly between the closest ranks, rank = p / 100 * (n - 1).
+// interpolates linearly between the closest ranks, rank = p / 100 * (n - 1). With
+// nearest_rank (InfluxQL): the value at index floor(n * p / 100 + 0.5) - 1, null outside
+// [0, n). With point_time the values keep their times: sorted by (value, time), the chosen
+// one's time is PointTime.
 class PercentileAgg final : public Aggregator {
  public:
-  PercentileAgg(ValueType in, std::string field, double p)
-      : Aggregator(in, ValueType::kFloat, std::move(field)), p_(p) {}
+  PercentileAgg(ValueType in, std::string field, double p, bool nearest_rank, bool point_time)
+      : Aggregator(in, ValueType::kFloat, std::move(field)),
+        p_(p),
+        nearest_rank_(nearest_rank),
+        point_time_(point_time) {}
   void Grow(size_t front, size_t back) override {
     GrowVector<std::vector<double>>(&values_, front, back, {});
+    GrowVector<std::vector<std::pair<double, int64_t>>>(&timed_, front, back, {});
     GrowVector<int64_t>(&n_, front, back, 0);
   }
   size_t size() const override { return n_.size(); }
-  void AddFloats(size_t slot, const int64_t*, const double* v, size_t n) override {
-    auto& dst = values_[slot];
+  void AddFloats(size_t slot, const int64_t* ts, const double* v, size_t n) override {
     for (size_t i = 0; i < n; i++) {
-      if (!std::isnan(v[i])) dst.push_back(v[i]);
+      if (!std::isnan(v[i])) Keep(slot, v[i], ts[i]);
     }
     n_[slot] += n;
     buffered_ += n;
   }
-  void AddInts(size_t slot, const int64_t*, const int64_t* v, size_t n) override {
-    auto& dst = values_[slot];
-    for (size_t i = 0; i < n; i++) dst.push_back(static_cast<double>(v[i]));
+  void AddInts(size_t slot, const int64_t* ts, const int64_t* v, size_t n) override {
+    for (size_t i = 0; i < n; i++) Keep(slot, static_cast<double>(v[i]), ts[i]);
     n_[slot] += n;
     buffered_ += n;
   }
   bool HasPoints(size_t slot) const override { return n_[slot] > 0; }
+  int64_t PointTime(size_t slot) const override {
+    auto& t = timed_[slot];
+    std::sort(t.begin(), t.end());  // PointTime may come before Emit
+    const int64_t i = Index(t.size());
+    return i >= 0 ? t[static_cast<size_t>(i)].second : 0;
+  }
   absl::Status Emit(size_t slot, Column* out) const override {
+    if (point_time_) {
+      auto& t = timed_[slot];
+      std::sort(t.begin(), t.end());
+      const int64_t i = Index(t.size());
+      i >= 0 ? out->AppendFloat(t[static_cast<size_t>(i)].first) : out->AppendNull();
+      return absl::OkStatus();
+    }
     auto& v = values_[slot];
     if (v.empty()) {
       out->AppendNull();
       return absl::OkStatus();
     }
     std::sort(v.begin(), v.end());
+    if (nearest_rank_) {
+      const int64_t i = Index(v.size());
+      i >= 0 ? out->AppendFloat(v[static_cast<size_t>(i)]) : out->AppendNull();
+      return absl::OkStatus();
+    }
     const double rank = p_ / 100.0 * static_cast<double>(v.size() - 1);
     const size_t lo = static_cast<size_t>(std::floor(rank));
     const size_t hi = std::min(lo + 1, v.size() - 1);
@@ -118,8 +141,24 @@ class PercentileAgg final : public Aggregator {
   uint64_t buffered() const override { return buffered_; }
 
  private:
+  void Keep(size_t slot, double v, int64_t ts) {
+    if (point_time_) {
+      timed_[slot].emplace_back(v, ts);
+    } else {
+      values_[slot].push_back(v);
+    }
+  }
+  // The nearest-rank index among n sorted values, or -1 when there is none.
+  int64_t Index(size_t n) const {
+    const int64_t i =
+        static_cast<int64_t>(std::floor(static_cast<double>(n) * p_ / 100.0 + 0.5)) - 1;
+    return i >= 0 && i < static_cast<int64_t>(n) ? i : -1;
+  }
+
   double p_;
-  mutable std::vector<std::vector<double>> values_;  // sorted in place by Emit
+  bool nearest_rank_, point_time_;
+  mutable std::vector<std::vector<double>> values_;                     // sorted in place by Emit
+  mutable std::vector<std::vector<std::pair<double, int64_t>>> timed_;  // with point_time
   std::vector<int64_t> n_;
   uint64_t buffered_ = 0;
 };
@@ -213,7 +252,9 @@ class DistinctAgg final : public Aggregator {
     out->AppendNull();
     return absl::OkStatus();
   }
-  void EmitAll(size_t slot, Column* out) const override {
+  void EmitAll(size_t slot, int64_t bucket_time, Column* out,
+               std::vector<int64_t>* times) const override {
+    times->insert(times->end(), sets_[slot].size(), bucket_time);
     for (const T& v : sets_[slot]) {
       if constexpr (std::is_same_v<T, double>) {
         out->AppendFloat(v);
@@ -244,8 +285,9 @@ std::unique_ptr<Aggregator> MakeStddev(ValueType in, std::string field) {
   return std::make_unique<StddevAgg>(in, std::move(field));
 }
 
-std::unique_ptr<Aggregator> MakePercentile(ValueType in, std::string field, double p) {
-  return std::make_unique<PercentileAgg>(in, std::move(field), p);
+std::unique_ptr<Aggregator> MakePercentile(ValueType in, std::string field, double p,
+                                           bool nearest_rank, bool point_time) {
+  return std::make_unique<PercentileAgg>(in, std::move(field), p, nearest_rank, point_time);
 }
 
 std::unique_ptr<Aggregator> MakeIntegral(ValueType in, std::string field, int64_t unit_ns) {

@@ -20,7 +20,13 @@ void GrowVector(std::vector<T>* v, size_t front, size_t back, const T& init) {
 }
 
 std::unique_ptr<Aggregator> MakeStddev(storage::ValueType input, std::string field);
-std::unique_ptr<Aggregator> MakePercentile(storage::ValueType input, std::string field, double p);
+std::unique_ptr<Aggregator> MakePercentile(storage::ValueType input, std::string field, double p,
+                                           bool nearest_rank = false, bool point_time = false);
+// min or max remembering the chosen point's time (the earliest on ties).
+std::unique_ptr<Aggregator> MakeExtremeAt(storage::ValueType input, std::string field, bool max);
+std::unique_ptr<Aggregator> MakeMode(storage::ValueType input, std::string field);
+std::unique_ptr<Aggregator> MakeTopBottom(storage::ValueType input, std::string field, bool top,
+                                          int64_t n);
 std::unique_ptr<Aggregator> MakeIntegral(storage::ValueType input, std::string field,
                                          int64_t unit_ns);
 std::unique_ptr<Aggregator> MakeDistinct(storage::ValueType input, std::string field);

@@ -110,6 +110,9 @@ class RandomQueryTest : public EngineTest {
     if (aggregated) {
       if (uni(0, 12) == 0) {
         items.push_back(absl::StrCat("distinct(", pick({"s", "i", "b", "f"}), ")"));
+      } else if (uni(0, 12) == 0) {
+        items.push_back(absl::StrCat(pick({"top", "bottom"}), "(", pick({"f", "i"}), ", ",
+                                     pick({"1", "2", "5", "40"}), ")"));
       } else if (by_time && uni(0, 14) == 0) {
         items.push_back(absl::StrCat("anomalies(", pick({"max(f)", "count(f)", "min(i)"}), ", ",
                                      pick({"0", "0.5", "0.9"}), ", ", opts, ")"));
@@ -118,7 +121,8 @@ class RandomQueryTest : public EngineTest {
         for (int64_t k = 0; k < n; k++) {
           std::string agg;
           if (uni(0, 4) == 0) {
-            agg = absl::StrCat(pick({"count", "first", "last"}), "(", pick({"b", "s"}), ")");
+            agg =
+                absl::StrCat(pick({"count", "first", "last", "mode"}), "(", pick({"b", "s"}), ")");
           } else {
             const std::string f = pick({"f", "i"});
             switch (uni(0, 15)) {
@@ -138,14 +142,18 @@ class RandomQueryTest : public EngineTest {
                 break;
               default:
                 agg = absl::StrCat(pick({"count", "sum", "mean", "min", "max", "first", "last",
-                                         "spread", "stddev", "median", "avg"}),
+                                         "spread", "stddev", "median", "avg", "mode"}),
                                    "(", f, ")");
             }
             if (by_time && uni(0, 4) == 0) {
               agg = pick(
                   {absl::StrCat("derivative(", agg, ", 1m)"), absl::StrCat("difference(", agg, ")"),
                    absl::StrCat("rate(", agg, ")"), absl::StrCat("moving_average(", agg, ", 3)"),
-                   absl::StrCat("ewma(", agg, ", 0.3)"), absl::StrCat("zscore(", agg, ", 4)")});
+                   absl::StrCat("ewma(", agg, ", 0.3)"), absl::StrCat("zscore(", agg, ", 4)"),
+                   absl::StrCat("non_negative_derivative(", agg, ", 1m)"),
+                   absl::StrCat("non_negative_difference(", agg, ")"),
+                   absl::StrCat("cumulative_sum(", agg, ")"),
+                   absl::StrCat("elapsed(", agg, pick({"", ", 1s"}), ")")});
             } else if (by_time && uni(0, 5) == 0) {
               // Over aggregates that are exact (no summation order), so the fits see the
               // very same values as the reference's.
@@ -158,6 +166,12 @@ class RandomQueryTest : public EngineTest {
                                        pick({"", ", 'simple'", ", 'trend'"}), ")")});
             }
           }
+          if (agg.rfind("holt", 0) != 0 && agg.rfind("forecast", 0) != 0 &&
+              agg.rfind("anomaly", 0) != 0 && agg.find("(b)") == std::string::npos &&
+              agg.find("(s)") == std::string::npos && uni(0, 6) == 0) {
+            agg = pick({absl::StrCat(agg, " * 8"), absl::StrCat("(", agg, " - 32) * 5 / 9"),
+                        absl::StrCat("100 - ", agg), absl::StrCat(agg, " / 0")});
+          }
           if (uni(0, 5) == 0) absl::StrAppend(&agg, " AS x", k);
           items.push_back(agg);
         }
@@ -169,9 +183,27 @@ class RandomQueryTest : public EngineTest {
       } else {
         const int64_t n = uni(1, 3);
         for (int64_t k = 0; k < n; k++) {
-          items.push_back(pick({"f", "i", "b", "s", "*", "difference(i)", "derivative(f, 1m)",
-                                "rate(i)", "moving_average(f, 3)", "ewma(f, 0.2)", "zscore(i, 5)",
-                                absl::StrCat("anomaly_score(f, ", opts, ")")}));
+          items.push_back(pick({"f",
+                                "i",
+                                "b",
+                                "s",
+                                "*",
+                                "difference(i)",
+                                "derivative(f, 1m)",
+                                "rate(i)",
+                                "moving_average(f, 3)",
+                                "ewma(f, 0.2)",
+                                "zscore(i, 5)",
+                                absl::StrCat("anomaly_score(f, ", opts, ")"),
+                                "non_negative_derivative(i, 1s)",
+                                "non_negative_difference(f)",
+                                "cumulative_sum(i)",
+                                "cumulative_sum(f)",
+                                "elapsed(s, 1ms)",
+                                "elapsed(b)",
+                                "f * 2 - 1",
+                                "1 / (i - 50)",
+                                "derivative(f) * 60"}));
         }
       }
     }
@@ -216,16 +248,24 @@ class RandomQueryTest : public EngineTest {
     ASSERT_OK(stmt.status()) << q;
     const auto& select = std::get<lang::SelectStatement>(*stmt);
     RefResult want = ReferenceSelect(model_, select);
-    ExecOptions variants[3];
+    RefOptions influx;
+    influx.nearest_rank = influx.omit_empty_rows = influx.influxql_times = true;
+    RefResult want_influx = ReferenceSelect(model_, select, influx);
+    ExecOptions variants[4];
     variants[1].use_preaggregates = false;
     variants[1].use_last_cache = false;
     variants[2].max_frame_rows = 7;
+    variants[3].percentile_nearest_rank = true;  // the InfluxQL switches, as HTTP sets them
+    variants[3].omit_transform_warmup_rows = true;
+    variants[3].influxql_times = true;
     for (const ExecOptions& o : variants) {
       QueryStats stats;
       CollectingSink got = Run(q, &stats, o);
       for (const ResultFrame& f : got.frames()) ASSERT_LE(f.rows(), o.max_frame_rows);
-      const std::string diff = Compare(got, want);
-      ASSERT_EQ(diff, "") << q << "\n" << got.DebugString();
+      const bool influxql = o.influxql_times;
+      const std::string diff = Compare(got, influxql ? want_influx : want);
+      ASSERT_EQ(diff, "") << q << (influxql ? " (InfluxQL switches)" : "") << "\n"
+                          << got.DebugString();
       if (!o.use_preaggregates) {
         EXPECT_EQ(stats.chunks_preaggregated, 0u);
       }

@@ -25,6 +25,30 @@ constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
 constexpr size_t kFilterBatchRows = 8192;
 
+// Row w of `c` becomes the single row of `one` (same type).
+void SetRow(Column* c, size_t w, const Column& one) {
+  c->valid[w] = one.valid[0];
+  switch (c->type) {
+    case ValueType::kFloat:
+      c->floats[w] = one.floats[0];
+      break;
+    case ValueType::kInt:
+    case ValueType::kBool:
+      c->ints[w] = one.ints[0];
+      break;
+    case ValueType::kString:
+      c->strings[w] = one.strings[0];
+      break;
+  }
+}
+
+void TruncateColumn(Column* c, size_t n) {
+  c->valid.resize(n);
+  if (c->floats.size() > n) c->floats.resize(n);
+  if (c->ints.size() > n) c->ints.resize(n);
+  if (c->strings.size() > n) c->strings.resize(n);
+}
+
 // a - b for a >= b, exact even across the whole int64 range.
 uint64_t Diff(int64_t a, int64_t b) { return static_cast<uint64_t>(a) - static_cast<uint64_t>(b); }
 
@@ -53,7 +77,9 @@ class GroupAggregation {
   int64_t first_data() const { return slots_ == 0 ? kMax : buckets_.Start(data_lo_); }
   // The bucket rows: their times and, per item, its aggregate after FILL (before any
   // transform or forecast). distinct() rows are complete.
-  absl::Status BuildRows(std::vector<int64_t>* time, std::vector<Column>* cols);
+  // `empty` (when set) receives per item and row whether the bucket had no point of it.
+  absl::Status BuildRows(std::vector<int64_t>* time, std::vector<Column>* cols,
+                         std::vector<std::vector<uint8_t>>* empty = nullptr);
   // Builds the group's rows into `out`. `primed[i]`, when set, is item i's transform already
   // fed with its look-back.
   absl::Status Emit(std::vector<std::optional<Transform>>* primed, FrameWriter* out);
@@ -230,7 +256,8 @@ absl::Status GroupAggregation::ScanFiltered(const Entity& e) {
 absl::Status GroupAggregation::Run(const Group& g) {
   for (const PlannedItem& it : plan_.items) {
     ASSIGN_OR_RETURN(auto a, Aggregator::Make(*it.aggregate, plan_.fields[it.field].type,
-                                              plan_.fields[it.field].name));
+                                              plan_.fields[it.field].name, plan_.nearest_rank,
+                                              plan_.point_time));
     aggs_.push_back(std::move(a));
   }
   for (const Entity& e : g.entities) {
@@ -249,7 +276,8 @@ absl::Status GroupAggregation::Run(const Group& g) {
 }
 
 absl::Status GroupAggregation::BuildRows(std::vector<int64_t>* time_out,
-                                         std::vector<Column>* cols_out) {
+                                         std::vector<Column>* cols_out,
+                                         std::vector<std::vector<uint8_t>>* empty_out) {
   std::vector<int64_t>& time = *time_out;
   std::vector<Column>& cols = *cols_out;
   const size_t n_items = plan_.items.size();
@@ -258,13 +286,11 @@ absl::Status GroupAggregation::BuildRows(std::vector<int64_t>* time_out,
   for (size_t i = 0; i < n_items; i++) cols[i].type = aggs_[i]->output_type();
   if (slots_ == 0) return absl::OkStatus();
 
-  if (plan_.distinct) {
+  if (plan_.multi_row) {  // distinct, top, bottom: the values of each bucket, in order
     for (size_t s = 0; s < slots_; s++) {
-      const size_t before = cols[0].size();
-      aggs_[0]->EmitAll(s, &cols[0]);
       const int64_t t = buckets_.enabled() ? buckets_.Start(base_ + static_cast<int64_t>(s))
-                                           : RangeStartOrEpoch(plan_);
-      time.insert(time.end(), cols[0].size() - before, t);
+                                           : AggregateRowTime(plan_);
+      aggs_[0]->EmitAll(s, t, &cols[0], &time);
     }
     return absl::OkStatus();
   }
@@ -286,8 +312,7 @@ absl::Status GroupAggregation::BuildRows(std::vector<int64_t>* time_out,
     for (size_t i = 0; i < n_items && has_slot; i++) any |= aggs_[i]->HasPoints(s);
     if (any || plan_.fill != lang::FillMode::kNone) {
       if (!buckets_.enabled()) {
-        time.push_back(RowTimeIsPointTime(plan_) ? aggs_[0]->PointTime(s)
-                                                 : RangeStartOrEpoch(plan_));
+        time.push_back(plan_.point_time ? aggs_[0]->PointTime(s) : AggregateRowTime(plan_));
       } else {
         time.push_back(buckets_.Start(k));
       }
@@ -308,6 +333,7 @@ absl::Status GroupAggregation::BuildRows(std::vector<int64_t>* time_out,
     if (plan_.items[i].value_type == ValueType::kFloat) IntColumnToFloat(&cols[i]);
     ApplyFill(plan_, time, empty[i], &cols[i]);
   }
+  if (empty_out != nullptr) *empty_out = std::move(empty);
   return absl::OkStatus();
 }
 
@@ -315,7 +341,8 @@ absl::Status GroupAggregation::Emit(std::vector<std::optional<Transform>>* prime
                                     FrameWriter* out) {
   std::vector<int64_t> time;
   std::vector<Column> cols;
-  RETURN_IF_ERROR(BuildRows(&time, &cols));
+  std::vector<std::vector<uint8_t>> empty;
+  RETURN_IF_ERROR(BuildRows(&time, &cols, &empty));
   if (time.empty()) return absl::OkStatus();
   std::vector<Column> result(plan_.columns);
   for (size_t c = 0; c < plan_.columns; c++) result[c].type = plan_.schema.types[c];
@@ -323,17 +350,54 @@ absl::Status GroupAggregation::Emit(std::vector<std::optional<Transform>>* prime
   for (size_t i = 0; i < plan_.items.size(); i++) {
     const PlannedItem& it = plan_.items[i];
     Column* outcols = &result[it.first_column];
-    if (plan_.distinct || !it.transform) {
+    if (plan_.multi_row || !it.transform) {
       outcols[0] = std::move(cols[i]);
     } else if (it.forecast()) {
       RunForecast(it, buckets_.interval(), time, cols[i], outcols, &future);
     } else {
       Transform fresh(*it.transform, it.value_type);
       Transform& t = (*primed)[i].has_value() ? *(*primed)[i] : fresh;
+      outcols[0].type = it.math.empty() ? outcols[0].type : it.math_input;
       for (size_t r = 0; r < time.size(); r++) {
         RETURN_IF_ERROR(t.Push(time[r], cols[i], r, outcols));
       }
     }
+    if (!it.math.empty()) ApplyMath(it.math, &outcols[0]);
+  }
+  if (plan_.omit_empty_rows && !plan_.multi_row) {
+    // InfluxQL: a row holds the points its items emit; a transform without a value (and,
+    // without FILL, an aggregate without a point in the bucket) emits none.
+    std::vector<uint8_t> keep(time.size(), 0);
+    for (size_t i = 0; i < plan_.items.size(); i++) {
+      const PlannedItem& it = plan_.items[i];
+      const Column& c = result[it.first_column];
+      const bool omits = it.transform && Transform::OmitsEmpty(it.transform->function);
+      for (size_t r = 0; r < time.size(); r++) {
+        if (omits) {
+          keep[r] |= !c.IsNull(r);
+        } else if (!it.transform && plan_.fill == lang::FillMode::kNone) {
+          keep[r] |= !empty[i][r];
+        } else {
+          keep[r] = 1;
+        }
+      }
+    }
+    size_t w = 0;
+    for (size_t r = 0; r < time.size(); r++) {
+      if (!keep[r]) continue;
+      time[w] = time[r];
+      for (Column& c : result) {
+        if (w != r) {
+          Column tmp;
+          tmp.type = c.type;
+          tmp.AppendFrom(c, r);
+          SetRow(&c, w, tmp);
+        }
+      }
+      w++;
+    }
+    time.resize(w);
+    for (Column& c : result) TruncateColumn(&c, w);
   }
   if (OnlyForecastRows(plan_)) {  // the bucket rows would hold nothing
     time.clear();
@@ -368,7 +432,7 @@ absl::Status PrimeBuckets(const SelectPlan& plan, const Buckets& buckets, const 
   primed->assign(plan.items.size(), std::nullopt);
   int64_t need = 0;
   for (const PlannedItem& it : plan.items) need = std::max(need, it.lookback);
-  if (need == 0 || !buckets.enabled() || plan.range.start == kMin || plan.distinct) {
+  if (need == 0 || !buckets.enabled() || plan.range.start == kMin || plan.multi_row) {
     return absl::OkStatus();
   }
   const int64_t end = buckets.Start(buckets.Index(plan.range.start));

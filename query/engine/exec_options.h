@@ -28,7 +28,8 @@ struct ExecOptions {
   uint64_t max_result_rows = 10'000'000;
   // Time buckets one group may span (GROUP BY time over its range). Default: 1,000,000.
   uint64_t max_buckets = 1'000'000;
-  // Values distinct(), median(), percentile() and time_to_threshold(..., 'holt') may hold at once
+  // Values distinct(), median(), percentile(), mode(), top(), bottom() and
+  // time_to_threshold(..., 'holt') may hold at once
   // (over all buckets of a group). Default: 50,000,000.
   uint64_t max_buffered_values = 50'000'000;
 
@@ -39,6 +40,25 @@ struct ExecOptions {
   // number, the length of each string), so a frame of long strings stays far below any
   // message limit. Default: 1 MiB.
   size_t max_frame_bytes = 1 << 20;
+
+  // --- InfluxQL compatibility (docs/query.md#influxql-compatibility) ---
+  // The HTTP /query adapter turns these on; gRPC and the CLI keep the defaults.
+  // percentile(f, p) takes InfluxQL's nearest rank instead of interpolating: the value at
+  // index floor(n * p / 100 + 0.5) - 1 of the bucket's sorted values, null when that index is
+  // outside [0, n). median() still interpolates. Default: false.
+  bool percentile_nearest_rank = false;
+  // derivative, difference, moving_average, non_negative_derivative, non_negative_difference,
+  // cumulative_sum and elapsed contribute nothing where they have no value (their first
+  // point or bucket, the first n - 1 for moving_average, a null input, a negative value of
+  // non_negative_*); a row to which no select item contributes is left out instead of being
+  // returned with nulls. Default: false.
+  bool omit_transform_warmup_rows = false;
+  // Row times of aggregates without GROUP BY time as InfluxQL reports them: a lone first, last,
+  // min, max (or percentile with percentile_nearest_rank) reports the chosen point's time
+  // (ties: the earliest point); a lone integral reports 0 (the epoch); anything else the
+  // range start, or 0 without one. Without it only a lone first or last reports its point's
+  // time. Default: false.
+  bool influxql_times = false;
 
   // --- Tuning / testing ---
   // Answer whole-chunk buckets from chunk header pre-aggregates. Default: true.

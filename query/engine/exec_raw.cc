@@ -34,9 +34,12 @@ class EntityStream {
       inputs_.push_back(0);
     }
     cols_.resize(plan.columns);
-    for (const PlannedItem& it : plan.items) {
+    scratch_.resize(plan.items.size());
+    for (size_t i = 0; i < plan.items.size(); i++) {
+      const PlannedItem& it = plan.items[i];
       for (size_t c = 0; c < it.columns.size(); c++)
         cols_[it.first_column + c].type = it.columns[c].type;
+      scratch_[i].type = it.math_input;
     }
   }
 
@@ -91,11 +94,26 @@ class EntityStream {
           if (c.size() == 0) {
             for (size_t k = 0; k < it.columns.size(); k++) out[k].AppendNull();
           } else if (!it.transform) {
-            out->AppendFrom(c, r);
+            if (it.math.empty()) {
+              out->AppendFrom(c, r);
+            } else {
+              AppendMath(it.math, c, r, out);
+            }
           } else {
             inputs_[i] += !c.IsNull(r);
-            RETURN_IF_ERROR(transforms_[i].Push(in_.ts[r], c, r, out));
+            if (it.math.empty()) {
+              RETURN_IF_ERROR(transforms_[i].Push(in_.ts[r], c, r, out));
+            } else {
+              scratch_[i].Clear();
+              RETURN_IF_ERROR(transforms_[i].Push(in_.ts[r], c, r, &scratch_[i]));
+              AppendMath(it.math, scratch_[i], 0, out);
+            }
           }
+        }
+        if (plan_.omit_empty_rows && !Contributes()) {  // InfluxQL emits no such row
+          ts_.pop_back();
+          for (Column& col : cols_) col.PopBack();
+          continue;
         }
         if (plan_.anomalies >= 0) {  // keep only rows at or above the threshold
           const PlannedItem& it = plan_.items[static_cast<size_t>(plan_.anomalies)];
@@ -109,6 +127,28 @@ class EntityStream {
       }
     }
     return !ts_.empty();
+  }
+
+  // Whether an item has a value in the last row (transforms that InfluxQL leaves empty and
+  // raw fields count only with a value; other transforms always count).
+  bool Contributes() const {
+    for (const PlannedItem& it : plan_.items) {
+      const Column& c = cols_[it.first_column];
+      if (it.transform && !Transform::OmitsEmpty(it.transform->function)) return true;
+      if (!c.IsNull(c.size() - 1)) return true;
+    }
+    return false;
+  }
+
+  // Row i of `in` (int or float) after the arithmetic, appended to the float column `out`.
+  static void AppendMath(const std::vector<lang::MathStep>& steps, const Column& in, size_t i,
+                         Column* out) {
+    if (in.IsNull(i)) {
+      out->AppendNull();
+      return;
+    }
+    double v = in.type == ValueType::kInt ? static_cast<double>(in.ints[i]) : in.floats[i];
+    ApplyMathTo(steps, &v) ? out->AppendFloat(v) : out->AppendNull();
   }
 
   // Whether every transform selected by `mask` (all when empty) has seen enough inputs to
@@ -143,6 +183,7 @@ class EntityStream {
   std::vector<uint8_t> mask_;
   std::vector<int64_t> ts_;
   std::vector<Column> cols_;
+  std::vector<Column> scratch_;  // per item: a transform's output before its arithmetic
   size_t pos_ = 0;
   bool done_ = false;
 };

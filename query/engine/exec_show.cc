@@ -11,6 +11,7 @@
 #include "query/engine/predicate.h"
 #include "query/engine/show.h"
 #include "query/lang/time_range.h"
+#include "re2/re2.h"
 #include "util/status_macros.h"
 
 namespace telemdb::query::internal {
@@ -47,6 +48,46 @@ class Table {
   ResultSchema schema_;  // declared before out_, which keeps a reference
   FrameWriter out_;
 };
+
+// LIMIT / OFFSET over a run of rows: Take() tells whether the next row is returned.
+class Pager {
+ public:
+  explicit Pager(const lang::ShowPaging& p)
+      : offset_(p.offset.value_or(0)), limit_(p.limit.value_or(0)) {}
+  bool Take() {
+    const int64_t i = seen_++;
+    return i >= offset_ && (limit_ == 0 || i - offset_ < limit_);
+  }
+  // No later row can be taken.
+  bool Done() const { return limit_ > 0 && seen_ >= offset_ + limit_; }
+
+ private:
+  int64_t offset_, limit_;
+  int64_t seen_ = 0;
+};
+
+bool PartialMatch(const std::string& text, const std::string& pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);
+  const RE2 re(pattern, options);  // compiled by the parser already
+  return re.ok() && RE2::PartialMatch(text, re);
+}
+
+bool KeyMatches(const lang::KeyMatch& m, const std::string& key) {
+  switch (m.kind) {
+    case lang::KeyMatch::Kind::kEq:
+      return key == m.values[0];
+    case lang::KeyMatch::Kind::kNe:
+      return key != m.values[0];
+    case lang::KeyMatch::Kind::kMatch:
+      return PartialMatch(key, m.values[0]);
+    case lang::KeyMatch::Kind::kNotMatch:
+      return !PartialMatch(key, m.values[0]);
+    case lang::KeyMatch::Kind::kIn:
+      return std::find(m.values.begin(), m.values.end(), key) != m.values.end();
+  }
+  return false;
+}
 
 std::vector<std::string> MeasurementsOf(Querier& q, const std::optional<std::string>& m) {
   if (m) return {*m};
@@ -155,18 +196,28 @@ absl::Status ExecuteMeta(const lang::Statement& statement, Querier& q, const Exe
   if (const auto* d = std::get_if<lang::DeleteStatement>(&statement)) {
     return Delete(*d, q, options, ctx, sink, stats);
   }
-  if (std::holds_alternative<lang::ShowMeasurementsStatement>(statement)) {
+  if (const auto* s = std::get_if<lang::ShowMeasurementsStatement>(&statement)) {
     Table t(&sink, {"name"}, options, stats);
     RETURN_IF_ERROR(t.Start());
-    for (const std::string& m : q.Measurements()) RETURN_IF_ERROR(t.Row({m}));
+    Pager pager(s->paging);
+    for (const std::string& m : q.Measurements()) {
+      if (const auto& w = s->with_measurement; w.has_value()) {
+        const bool match =
+            w->op == lang::CompareOp::kMatch ? PartialMatch(m, w->value) : m == w->value;
+        if (!match) continue;
+      }
+      if (pager.Take()) RETURN_IF_ERROR(t.Row({m}));
+      if (pager.Done()) break;
+    }
     return t.Finish();
   }
   if (const auto* s = std::get_if<lang::ShowFieldKeysStatement>(&statement)) {
     Table t(&sink, {"measurement", "field_key", "field_type"}, options, stats);
     RETURN_IF_ERROR(t.Start());
     for (const std::string& m : MeasurementsOf(q, s->measurement)) {
+      Pager pager(s->paging);  // per measurement, as InfluxQL pages them
       for (const auto& [field, type] : q.Fields(m)) {
-        RETURN_IF_ERROR(t.Row({m, field, storage::ValueTypeName(type)}));
+        if (pager.Take()) RETURN_IF_ERROR(t.Row({m, field, storage::ValueTypeName(type)}));
       }
     }
     return t.Finish();
@@ -174,17 +225,69 @@ absl::Status ExecuteMeta(const lang::Statement& statement, Querier& q, const Exe
   if (const auto* s = std::get_if<lang::ShowTagKeysStatement>(&statement)) {
     Table t(&sink, {"measurement", "tag_key"}, options, stats);
     RETURN_IF_ERROR(t.Start());
+    ASSIGN_OR_RETURN(lang::SplitWhere split, lang::SplitTimeRange(s->where));
     for (const std::string& m : MeasurementsOf(q, s->measurement)) {
-      for (const std::string& k : q.TagKeys(m)) RETURN_IF_ERROR(t.Row({m, k}));
+      std::vector<std::string> keys;
+      if (split.rest) {
+        ASSIGN_OR_RETURN(auto sets, SelectTagSets(q, m, split.rest, options, ctx));
+        std::set<std::string> present;
+        for (const storage::TagSet& tags : sets) {
+          for (const auto& [k, v] : tags) present.insert(k);
+        }
+        keys.assign(present.begin(), present.end());
+      } else {
+        keys = q.TagKeys(m);
+      }
+      Pager pager(s->paging);  // per measurement, as InfluxQL pages them
+      for (const std::string& k : keys) {
+        if (pager.Take()) RETURN_IF_ERROR(t.Row({m, k}));
+      }
     }
     return t.Finish();
   }
   if (const auto* s = std::get_if<lang::ShowTagValuesStatement>(&statement)) {
     Table t(&sink, {"key", "value"}, options, stats);
     RETURN_IF_ERROR(t.Start());
-    const size_t limit = options.max_result_rows + 1;  // one more trips the limit clearly
-    for (const std::string& v : q.TagValues(s->key, s->measurement.value_or(""), limit)) {
-      RETURN_IF_ERROR(t.Row({s->key, v}));
+    ASSIGN_OR_RETURN(lang::SplitWhere split, lang::SplitTimeRange(s->where));
+    const std::string measurement = s->measurement.value_or("");
+    // The keys asked for: an exact key is looked up directly, others among the tag keys.
+    std::vector<std::string> keys;
+    if (s->key.kind == lang::KeyMatch::Kind::kEq) {
+      keys = s->key.values;
+    } else {
+      for (const std::string& k : q.TagKeys(measurement)) {
+        if (KeyMatches(s->key, k)) keys.push_back(k);
+      }
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    const size_t limit = options.max_result_rows + 1;     // one more trips the limit clearly
+    std::map<std::string, std::set<std::string>> values;  // with a WHERE: key -> values
+    if (split.rest) {
+      for (const std::string& m : MeasurementsOf(q, s->measurement)) {
+        ASSIGN_OR_RETURN(auto sets, SelectTagSets(q, m, split.rest, options, ctx));
+        for (const storage::TagSet& tags : sets) {
+          for (const std::string& k : keys) {
+            const std::string& v = TagValue(tags, k);
+            if (!v.empty()) values[k].insert(v);
+          }
+        }
+      }
+    }
+    Pager pager(s->paging);
+    for (const std::string& k : keys) {
+      std::vector<std::string> vs;
+      if (split.rest) {
+        vs.assign(values[k].begin(), values[k].end());
+      } else {
+        vs = q.TagValues(k, measurement, limit);
+      }
+      for (const std::string& v : vs) {
+        if (pager.Take()) RETURN_IF_ERROR(t.Row({k, v}));
+        if (pager.Done()) break;
+      }
+      if (pager.Done()) break;
+      RETURN_IF_ERROR(ctx.Check());
     }
     return t.Finish();
   }
@@ -192,10 +295,14 @@ absl::Status ExecuteMeta(const lang::Statement& statement, Querier& q, const Exe
     Table t(&sink, {"key"}, options, stats);
     RETURN_IF_ERROR(t.Start());
     ASSIGN_OR_RETURN(lang::SplitWhere split, lang::SplitTimeRange(s->where));
+    Pager pager(s->paging);
     for (const std::string& m : MeasurementsOf(q, s->measurement)) {
       ASSIGN_OR_RETURN(auto sets, SelectTagSets(q, m, split.rest, options, ctx));
       stats->series_matched += sets.size();
-      for (const storage::TagSet& tags : sets) RETURN_IF_ERROR(t.Row({SeriesKeyText(m, tags)}));
+      for (const storage::TagSet& tags : sets) {
+        if (pager.Take()) RETURN_IF_ERROR(t.Row({SeriesKeyText(m, tags)}));
+      }
+      if (pager.Done()) break;
     }
     return t.Finish();
   }

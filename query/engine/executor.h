@@ -29,9 +29,20 @@ absl::Status ExecuteRaw(const SelectPlan& plan, Scanner* scan, FrameWriter* out)
 // point's time: the range start, or 0 (the epoch) when the range has no start.
 int64_t RangeStartOrEpoch(const SelectPlan& plan);
 
+// The time of the single row of an aggregate without GROUP BY time otherwise: the range start
+// (or 0), except 0 for a lone integral() with influxql_times, as InfluxQL reports it.
+int64_t AggregateRowTime(const SelectPlan& plan);
+
 // Whether the row of an aggregate without GROUP BY time carries the chosen point's time:
-// the select list is a single first() or last().
+// the select list is a single first() or last() (no transform; arithmetic is fine); with
+// influxql_times also a single min() or max(), and percentile() with nearest_rank.
 bool RowTimeIsPointTime(const SelectPlan& plan);
+
+// Applies a select item's arithmetic to every non-null value of `col`, which becomes a float
+// column; a division by zero makes the value null.
+void ApplyMath(const std::vector<lang::MathStep>& steps, Column* col);
+// The same for one value: false for a division by zero.
+bool ApplyMathTo(const std::vector<lang::MathStep>& steps, double* x);
 
 // One cell grid of aggregated values, a row per bucket: fills empty cells (`empty[r]`) of
 // column `col` according to the plan's FILL. `time` is the row times.

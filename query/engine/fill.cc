@@ -12,12 +12,65 @@ int64_t RangeStartOrEpoch(const SelectPlan& plan) {
   return plan.range.start == std::numeric_limits<int64_t>::min() ? 0 : plan.range.start;
 }
 
+int64_t AggregateRowTime(const SelectPlan& plan) {
+  if (plan.influxql_times && plan.items.size() == 1) {
+    const PlannedItem& it = plan.items[0];
+    if (it.aggregate && !it.transform && it.aggregate->function == lang::Function::kIntegral) {
+      return 0;  // InfluxQL reports a lone integral at the epoch, whatever the range
+    }
+  }
+  return RangeStartOrEpoch(plan);
+}
+
 bool RowTimeIsPointTime(const SelectPlan& plan) {
   if (plan.group_by_time || plan.items.size() != 1) return false;
   const PlannedItem& it = plan.items[0];
-  return it.aggregate && !it.transform &&
-         (it.aggregate->function == lang::Function::kFirst ||
-          it.aggregate->function == lang::Function::kLast);
+  if (!it.aggregate || it.transform) return false;  // arithmetic keeps the point (InfluxQL)
+  switch (it.aggregate->function) {
+    case lang::Function::kFirst:
+    case lang::Function::kLast:
+      return true;
+    case lang::Function::kMin:
+    case lang::Function::kMax:
+      return plan.influxql_times;
+    case lang::Function::kPercentile:
+      return plan.influxql_times && plan.nearest_rank;
+    default:
+      return false;
+  }
+}
+
+void ApplyMath(const std::vector<lang::MathStep>& steps, Column* col) {
+  IntColumnToFloat(col);
+  for (size_t r = 0; r < col->size(); r++) {
+    if (col->IsNull(r)) continue;
+    if (!ApplyMathTo(steps, &col->floats[r])) col->valid[r] = 0;
+  }
+}
+
+bool ApplyMathTo(const std::vector<lang::MathStep>& steps, double* x) {
+  double v = *x;
+  for (const lang::MathStep& m : steps) {
+    const double a = m.constant_first ? m.constant : v;
+    const double b = m.constant_first ? v : m.constant;
+    switch (m.op) {
+      case lang::MathOp::kAdd:
+        v = a + b;
+        break;
+      case lang::MathOp::kSub:
+        v = a - b;
+        break;
+      case lang::MathOp::kMul:
+        v = a * b;
+        break;
+      case lang::MathOp::kDiv:
+        if (b == 0) return false;  // division by zero: null
+        v = a / b;
+        break;
+    }
+  }
+  *x = v;
+  return true;
 }
 
 void IntColumnToFloat(Column* col) {

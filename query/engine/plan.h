@@ -55,6 +55,10 @@ struct PlannedItem {
   // Inputs of history the transform reads before the query's range (ewma, zscore,
   // anomaly_score, anomalies); 0 for every other item.
   int64_t lookback = 0;
+  // Arithmetic applied last (the output is then a float column); `math_input` is the type
+  // the arithmetic receives.
+  std::vector<lang::MathStep> math;
+  ValueType math_input = ValueType::kFloat;
   bool forecast() const;  // transform is holt_winters, holt_winters_with_fit or forecast
 };
 
@@ -87,7 +91,14 @@ struct SelectPlan {
   int64_t limit = 0;   // rows per group; 0: none
   int64_t slimit = 0;  // groups; 0: none
   std::vector<Group> groups;
-  bool distinct = false;    // the single item is distinct()
+  bool distinct = false;   // the single item is distinct()
+  bool multi_row = false;  // the single item returns several rows per bucket: distinct, top, bottom
+  // ExecOptions' InfluxQL switches, and whether the single row of an aggregate without GROUP
+  // BY time carries the chosen point's time (see RowTimeIsPointTime).
+  bool nearest_rank = false;
+  bool omit_empty_rows = false;
+  bool influxql_times = false;
+  bool point_time = false;
   int anomalies = -1;       // the item that is anomalies() (then the only one), or -1
   size_t columns = 0;       // output columns over all items
   bool last_cache = false;  // answer from the last-value cache

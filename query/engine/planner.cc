@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "query/engine/aggregator.h"
+#include "query/engine/executor.h"
 #include "query/engine/plan.h"
 #include "query/engine/transform.h"
 #include "query/lang/functions.h"
@@ -103,6 +104,9 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
   plan.descending = stmt.descending;
   plan.limit = stmt.limit.value_or(0);
   plan.slimit = stmt.slimit.value_or(0);
+  plan.nearest_rank = options.percentile_nearest_rank;
+  plan.omit_empty_rows = options.omit_transform_warmup_rows;
+  plan.influxql_times = options.influxql_times;
 
   for (const std::string& key : plan.group_by_tags) {
     const bool is_tag = std::binary_search(schema.tag_keys.begin(), schema.tag_keys.end(), key);
@@ -166,20 +170,35 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
               "distinct() cannot be combined with other select items or transforms");
         }
         plan.distinct = true;
+        plan.multi_row = true;
       }
-      if (plan.group_by_time && p.value_type == ValueType::kInt && !plan.distinct &&
+      if (item.aggregate->function == Function::kTop ||
+          item.aggregate->function == Function::kBottom) {
+        plan.multi_row = true;  // the parser made it the only item
+      }
+      if (plan.group_by_time && p.value_type == ValueType::kInt && !plan.multi_row &&
           (plan.fill == FillMode::kLinear || !integral_fill)) {
         p.value_type = ValueType::kFloat;  // interpolated or fractional fill values
       }
     }
     p.type = p.value_type;
     if (item.transform) {
-      if (!IsNumeric(p.value_type)) {
+      if (!IsNumeric(p.value_type) && !Transform::AnyInput(item.transform->function)) {
         return absl::InvalidArgumentError(absl::StrCat(
             ItemText(item), ": ", Sv(lang::GetFunctionInfo(item.transform->function).name),
             " needs numbers, but its input is ", ValueTypeName(p.value_type)));
       }
       p.type = Transform::OutputType(item.transform->function, p.value_type);
+    }
+    if (!item.math.empty()) {
+      if (!IsNumeric(p.type)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(ItemText(item), ": arithmetic needs numbers, but its value is ",
+                         ValueTypeName(p.type)));
+      }
+      p.math = item.math;
+      p.math_input = p.type;
+      p.type = ValueType::kFloat;
     }
     // Output columns: one, or the parts of a multi-column function.
     const lang::Function outer = item.transform ? item.transform->function : lang::Function::kCount;
@@ -212,6 +231,7 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
     plan.items.push_back(std::move(p));
   }
   const size_t select_fields = plan.fields.size();
+  plan.point_time = internal::RowTimeIsPointTime(plan);
 
   plan.schema.group_by = plan.group_by_tags;
   plan.schema.has_time = true;
@@ -243,7 +263,8 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
   plan.last_cache =
       options.use_last_cache && plan.aggregated && !plan.group_by_time && !field_filter;
   for (const PlannedItem& p : plan.items) {
-    if (!p.aggregate || p.aggregate->function != Function::kLast || p.transform) {
+    if (!p.aggregate || p.aggregate->function != Function::kLast || p.transform ||
+        !p.math.empty()) {
       plan.last_cache = false;
     }
   }

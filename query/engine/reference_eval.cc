@@ -34,7 +34,24 @@ struct Item {
   std::vector<ValueType> types;
   std::vector<std::string> parts;
   bool lookback = false;  // the transform reads history before the range
+  std::vector<lang::MathStep> math;
 };
+
+bool OmitsEmpty(const Item& it) {
+  if (!it.tr) return false;
+  switch (it.tr->function) {
+    case Function::kDerivative:
+    case Function::kDifference:
+    case Function::kMovingAverage:
+    case Function::kNonNegativeDerivative:
+    case Function::kNonNegativeDifference:
+    case Function::kCumulativeSum:
+    case Function::kElapsed:
+      return true;
+    default:
+      return false;
+  }
+}
 
 struct Bk {
   bool on = false;
@@ -61,12 +78,13 @@ struct EntityRows {
 // Buckets of a group over [lo, hi): row times and, per item, its aggregate after FILL.
 struct Grid {
   std::vector<int64_t> time;
-  std::vector<std::vector<OV>> cols;  // [item][row]
+  std::vector<std::vector<OV>> cols;        // [item][row]
+  std::vector<std::vector<uint8_t>> empty;  // [item][row]: no point in the bucket
 };
 
 Grid AggregateGrid(const std::vector<EntityRows>& ents, const std::vector<Item>& items,
                    const lang::SelectStatement& stmt, const Bk& bk, int64_t lo, int64_t hi,
-                   bool distinct) {
+                   bool distinct, const RefOptions& opt) {
   Grid g;
   g.cols.resize(items.size());
   const FillMode fill = stmt.fill.mode;
@@ -99,6 +117,18 @@ Grid AggregateGrid(const std::vector<EntityRows>& ents, const std::vector<Item>&
   for (int64_t k = first; k <= last; k++) {
     auto b = buckets.find(k);
     if (b == buckets.end() && (fill == FillMode::kNone || !bk.on || distinct)) continue;
+    const int64_t row_time = bk.on ? bk.Start(k)
+                                   : (opt.influxql_times && items.size() == 1 && !items[0].tr &&
+                                              items[0].agg->function == Function::kIntegral
+                                          ? 0
+                                          : (lo == kMinT ? 0 : lo));
+    if (distinct && items[0].agg->function != Function::kDistinct) {  // top, bottom
+      for (const Pt& p : Select(*items[0].agg, b->second[0])) {
+        g.time.push_back(p.ts);
+        g.cols[0].push_back(p.v);
+      }
+      continue;
+    }
     if (distinct) {
       std::set<std::string> ss;
       std::set<int64_t> si;
@@ -114,7 +144,7 @@ Grid AggregateGrid(const std::vector<EntityRows>& ents, const std::vector<Item>&
         }
       }
       auto add = [&](const Value& v) {
-        g.time.push_back(bk.on ? bk.Start(k) : (lo == kMinT ? 0 : lo));
+        g.time.push_back(row_time);
         g.cols[0].push_back(v);
       };
       for (const auto& s : ss) add(Value::String(s));
@@ -130,23 +160,29 @@ Grid AggregateGrid(const std::vector<EntityRows>& ents, const std::vector<Item>&
         g.cols[i].push_back(std::nullopt);
         continue;
       }
-      OV v = Aggregate(*items[i].agg, items[i].ftype, b->second[i], &pt_time);
+      OV v = Aggregate(*items[i].agg, items[i].ftype, b->second[i], &pt_time, opt.nearest_rank);
       if (IsUndefined(*items[i].agg, b->second[i])) v.reset();
       if (v && items[i].vtype == ValueType::kFloat && v->type == ValueType::kInt) {
         v = Value::Float(static_cast<double>(v->i));
       }
       g.cols[i].push_back(v);
     }
+    const Function f = items[0].agg->function;
+    const bool point_time =
+        items.size() == 1 && !items[0].tr &&
+        (f == Function::kFirst || f == Function::kLast ||
+         (opt.influxql_times && (f == Function::kMin || f == Function::kMax)) ||
+         (opt.influxql_times && opt.nearest_rank && f == Function::kPercentile));
     if (bk.on) {
       g.time.push_back(bk.Start(k));
-    } else if (items.size() == 1 && !items[0].tr &&
-               (items[0].agg->function == Function::kFirst ||
-                items[0].agg->function == Function::kLast)) {
-      g.time.push_back(pt_time);
+    } else if (point_time) {
+      // A nearest-rank percentile without a value has no chosen point.
+      g.time.push_back(g.cols[0].back() ? pt_time : 0);
     } else {
-      g.time.push_back(lo == kMinT ? 0 : lo);
+      g.time.push_back(row_time);
     }
   }
+  g.empty = empty;
   if (distinct) return g;
   for (size_t i = 0; i < items.size(); i++) {
     auto& col = g.cols[i];
@@ -196,9 +232,9 @@ Grid AggregateGrid(const std::vector<EntityRows>& ents, const std::vector<Item>&
 
 // The output columns of item `it` over a sequence whose first `history` values come from
 // before the range (dropped from the output).
-std::vector<std::vector<OV>> ItemColumns(const Item& it, ValueType in,
-                                         const std::vector<int64_t>& t, const std::vector<OV>& v,
-                                         size_t history) {
+std::vector<std::vector<OV>> ItemColumnsNoMath(const Item& it, ValueType in,
+                                               const std::vector<int64_t>& t,
+                                               const std::vector<OV>& v, size_t history) {
   std::vector<std::vector<OV>> out;
   if (!it.tr) {
     out.push_back(std::vector<OV>(v.begin() + history, v.end()));
@@ -211,6 +247,19 @@ std::vector<std::vector<OV>> ItemColumns(const Item& it, ValueType in,
     full.push_back(ApplyTransform(*it.tr, in, t, v));
   }
   for (auto& c : full) out.push_back(std::vector<OV>(c.begin() + history, c.end()));
+  return out;
+}
+
+std::vector<std::vector<OV>> ItemColumns(const Item& it, ValueType in,
+                                         const std::vector<int64_t>& t, const std::vector<OV>& v,
+                                         size_t history) {
+  std::vector<std::vector<OV>> out = ItemColumnsNoMath(it, in, t, v, history);
+  if (it.math.empty()) return out;
+  for (OV& x : out[0]) {
+    if (!x) continue;
+    std::optional<double> y = Math(it.math, Num(*x));
+    x = y ? OV(Value::Float(*y)) : OV();
+  }
   return out;
 }
 
@@ -230,7 +279,8 @@ void KeepAtOrAbove(size_t score, double threshold, RefGroup* g) {
 
 }  // namespace
 
-RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt) {
+RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt,
+                          const RefOptions& options) {
   RefResult res;
   auto split = lang::SplitTimeRange(stmt.where);
   const lang::TimeRange range = split->range;
@@ -283,18 +333,36 @@ RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt)
           case Function::kFirst:
           case Function::kLast:
           case Function::kDistinct:
+          case Function::kMode:
+          case Function::kTop:
+          case Function::kBottom:
             break;
           default:
             it.vtype = ValueType::kFloat;
         }
         if (stmt.group_by_time && it.vtype == ValueType::kInt &&
-            it.agg->function != Function::kDistinct &&
+            it.agg->function != Function::kDistinct && it.agg->function != Function::kTop &&
+            it.agg->function != Function::kBottom &&
             (fill == FillMode::kLinear || !integral_fill)) {
           it.vtype = ValueType::kFloat;
         }
       }
       ValueType type = it.vtype;
-      if (it.tr && it.tr->function != Function::kDifference) type = ValueType::kFloat;
+      if (it.tr) {
+        switch (it.tr->function) {
+          case Function::kDifference:
+          case Function::kNonNegativeDifference:
+          case Function::kCumulativeSum:
+            break;
+          case Function::kElapsed:
+            type = ValueType::kInt;
+            break;
+          default:
+            type = ValueType::kFloat;
+        }
+      }
+      it.math = s.math;
+      if (!it.math.empty()) type = ValueType::kFloat;
       const Function outer = it.tr ? it.tr->function : Function::kCount;
       it.lookback = it.tr && (outer == Function::kEwma || outer == Function::kZscore ||
                               outer == Function::kAnomalyScore || outer == Function::kAnomalies);
@@ -390,8 +458,10 @@ RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt)
       bool any_row = false;
       for (const EntityRows& e : ents) any_row |= !e.rows.empty();
       if (!any_row) continue;
-      const bool distinct = items[0].agg->function == Function::kDistinct;
-      Grid main = AggregateGrid(ents, items, stmt, bk, range.start, range.end, distinct);
+      const Function f0 = items[0].agg->function;
+      const bool distinct =
+          f0 == Function::kDistinct || f0 == Function::kTop || f0 == Function::kBottom;
+      Grid main = AggregateGrid(ents, items, stmt, bk, range.start, range.end, distinct, options);
       // The look-back buckets: from the group's earliest point of a look-back field to the
       // range's first bucket, computed like the query's own.
       Grid before;
@@ -409,7 +479,8 @@ RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt)
           }
         }
         if (earliest < end) {
-          before = AggregateGrid(ents, items, stmt, bk, bk.Start(bk.Index(earliest)), end, false);
+          before = AggregateGrid(ents, items, stmt, bk, bk.Start(bk.Index(earliest)), end, false,
+                                 options);
           // History starts at the first bucket with a point (FILL(number) fills before it).
           size_t first = before.time.size();
           for (const EntityRows& e : ents) {
@@ -475,6 +546,30 @@ RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt)
         }
         g.cols[cell.first][r] = Value::Float(cell.second);
       }
+      if (options.omit_empty_rows && !distinct) {
+        RefGroup kept;
+        kept.values = g.values;
+        kept.cols.resize(g.cols.size());
+        for (size_t r = 0; r < g.time.size(); r++) {
+          bool keep = false;
+          size_t c = 0;
+          for (size_t i = 0; i < items.size(); i++) {
+            const Item& it = items[i];
+            if (OmitsEmpty(it)) {
+              keep |= g.cols[c][r].has_value();
+            } else if (!it.tr && fill == FillMode::kNone) {
+              keep |= !main.empty[i][r];
+            } else {
+              keep = true;
+            }
+            c += it.names.size();
+          }
+          if (!keep) continue;
+          kept.time.push_back(g.time[r]);
+          for (size_t k = 0; k < g.cols.size(); k++) kept.cols[k].push_back(g.cols[k][r]);
+        }
+        g = std::move(kept);
+      }
     } else {
       // Raw: rows of every series, merged by (time, series order).
       struct RawRow {
@@ -511,6 +606,15 @@ RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt)
         for (size_t r = 0; r < times.size(); r++) {
           RawRow rr{times[r], e, {}};
           for (auto& c : cols) rr.v.push_back(c[r]);
+          if (options.omit_empty_rows) {
+            bool keep = false;
+            size_t c = 0;
+            for (const Item& it : items) {
+              keep |= (it.tr && !OmitsEmpty(it)) || rr.v[c].has_value();
+              c += it.names.size();
+            }
+            if (!keep) continue;
+          }
           rows.push_back(std::move(rr));
         }
       }

@@ -31,6 +31,13 @@ struct RefResult {
   std::vector<RefGroup> groups;
 };
 
+// ExecOptions' InfluxQL switches, as the reference applies them.
+struct RefOptions {
+  bool nearest_rank = false;
+  bool omit_empty_rows = false;
+  bool influxql_times = false;
+};
+
 // Building blocks (reference_functions.cc).
 namespace ref {
 struct Pt {
@@ -43,10 +50,15 @@ double Num(const storage::Value& v);
 bool Eval(const lang::Condition& c, const storage::TagSet& tags,
           const std::map<std::string, storage::Value>& row, const std::set<std::string>& tag_keys);
 // The aggregate of a bucket's points, given series by series (each ascending). Sets
-// *pt_time to the chosen point's time for first/last.
+// *pt_time to the chosen point's time for first, last, min, max (the earliest on ties) and
+// nearest-rank percentile.
 std::optional<storage::Value> Aggregate(const lang::Call& call, storage::ValueType field_type,
                                         const std::vector<std::vector<Pt>>& per_series,
-                                        int64_t* pt_time);
+                                        int64_t* pt_time, bool nearest_rank = false);
+// top / bottom: the chosen points in output order (time, then selection order).
+std::vector<Pt> Select(const lang::Call& call, const std::vector<std::vector<Pt>>& per_series);
+// Arithmetic on one value: nullopt for a division by zero.
+std::optional<double> Math(const std::vector<lang::MathStep>& steps, double x);
 // Whether the aggregate is undefined (null) for these points: stddev of one point, ...
 bool IsUndefined(const lang::Call& call, const std::vector<std::vector<Pt>>& per_series);
 std::vector<std::optional<storage::Value>> ApplyTransform(
@@ -68,7 +80,8 @@ std::optional<storage::Value> PredictAggregate(const lang::Call& call,
                                                const std::vector<std::vector<Pt>>& per_series);
 }  // namespace ref
 
-RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt);
+RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt,
+                          const RefOptions& options = {});
 
 // Compares an engine result with the reference; returns "" when they agree, else the first
 // difference. Floats agree within a relative 1e-12 (plus 1e-9 absolute for differences of

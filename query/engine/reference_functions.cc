@@ -91,7 +91,7 @@ bool Eval(const lang::Condition& c, const TagSet& tags, const std::map<std::stri
 
 // the chosen point's time for first/last.
 OV Aggregate(const lang::Call& call, ValueType ft, const std::vector<std::vector<Pt>>& per_series,
-             int64_t* pt_time) {
+             int64_t* pt_time, bool nearest_rank) {
   std::vector<Pt> all;
   for (const auto& s : per_series) all.insert(all.end(), s.begin(), s.end());
   if (all.empty()) return std::nullopt;
@@ -116,6 +116,20 @@ OV Aggregate(const lang::Call& call, ValueType ft, const std::vector<std::vector
     case Function::kMin:
     case Function::kMax:
     case Function::kSpread: {
+      if (call.function != Function::kSpread) {  // the chosen point: the earliest on ties
+        const bool max = call.function == Function::kMax;
+        const Pt* best = nullptr;
+        for (const Pt& p : all) {
+          if (!best) {
+            best = &p;
+            continue;
+          }
+          const double a = Num(p.v), b = Num(best->v);
+          if (std::isnan(a)) continue;
+          if (std::isnan(b) || (max ? a > b : a < b) || (a == b && p.ts < best->ts)) best = &p;
+        }
+        *pt_time = best->ts;
+      }
       if (ft == ValueType::kInt) {
         int64_t lo = all[0].v.i, hi = all[0].v.i;
         for (const Pt& p : all) lo = std::min(lo, p.v.i), hi = std::max(hi, p.v.i);
@@ -161,6 +175,18 @@ OV Aggregate(const lang::Call& call, ValueType ft, const std::vector<std::vector
       if (v.empty()) return Value();
       std::sort(v.begin(), v.end());
       const double pct = call.function == Function::kMedian ? 50 : call.percentile;
+      if (nearest_rank && call.function == Function::kPercentile) {
+        std::vector<std::pair<double, int64_t>> tv;
+        for (const Pt& p : all) {
+          if (!std::isnan(Num(p.v))) tv.emplace_back(Num(p.v), p.ts);
+        }
+        std::sort(tv.begin(), tv.end());
+        const int64_t i =
+            static_cast<int64_t>(std::floor(static_cast<double>(tv.size()) * pct / 100 + 0.5)) - 1;
+        if (i < 0 || i >= static_cast<int64_t>(tv.size())) return std::nullopt;
+        *pt_time = tv[static_cast<size_t>(i)].second;
+        return Value::Float(tv[static_cast<size_t>(i)].first);
+      }
       const double rank = pct / 100.0 * static_cast<double>(v.size() - 1);
       const size_t lo = static_cast<size_t>(std::floor(rank));
       const size_t hi = std::min(lo + 1, v.size() - 1);
@@ -180,9 +206,102 @@ OV Aggregate(const lang::Call& call, ValueType ft, const std::vector<std::vector
     case Function::kPredictLinear:
     case Function::kTimeToThreshold:
       return PredictAggregate(call, per_series);
+    case Function::kMode: {
+      // Every value with its count, earliest and latest time; then InfluxQL's walk in
+      // ascending value order (strings, ints and bools by their own order).
+      struct St {
+        Value v;
+        int64_t n = 0, first = 0, last = 0;
+      };
+      std::vector<St> vals;
+      for (const Pt& p : all) {
+        if (p.v.type == ValueType::kFloat && std::isnan(p.v.f)) continue;
+        St* s = nullptr;
+        for (St& x : vals) {
+          if (x.v == p.v) s = &x;
+        }
+        if (!s) {
+          vals.push_back(St{p.v, 0, p.ts, p.ts});
+          s = &vals.back();
+        }
+        s->n++;
+        s->first = std::min(s->first, p.ts);
+        s->last = std::max(s->last, p.ts);
+      }
+      if (vals.empty()) return std::nullopt;
+      if (ft == ValueType::kBool) {
+        int64_t t = 0, f = 0;
+        for (const St& x : vals) (x.v.i != 0 ? t : f) += x.n;
+        return Value::Bool(t >= f);
+      }
+      std::sort(vals.begin(), vals.end(), [](const St& a, const St& b) {
+        if (a.v.type == ValueType::kString) return a.v.s < b.v.s;
+        if (a.v.type == ValueType::kFloat) return a.v.f < b.v.f;
+        return a.v.i < b.v.i;
+      });
+      size_t lead = 0;
+      for (size_t k = 1; k < vals.size(); k++) {
+        const St& c = vals[k];
+        const St& l = vals[lead];
+        if (c.n > l.n || (c.n == l.n && c.n >= 2 && c.first <= l.last)) lead = k;
+      }
+      return vals[lead].v;
+    }
     default:
       return std::nullopt;
   }
+}
+
+std::vector<Pt> Select(const lang::Call& call, const std::vector<std::vector<Pt>>& per_series) {
+  struct C {
+    Pt p;
+    size_t order;
+  };
+  std::vector<C> all;
+  for (const auto& s : per_series) {
+    for (const Pt& p : s) {
+      if (p.v.type == ValueType::kFloat && std::isnan(p.v.f)) continue;
+      all.push_back(C{p, all.size()});
+    }
+  }
+  const bool top = call.function == Function::kTop;
+  std::sort(all.begin(), all.end(), [&](const C& a, const C& b) {
+    const double x = Num(a.p.v), y = Num(b.p.v);
+    if (a.p.v.type == ValueType::kInt && a.p.v.i != b.p.v.i) {
+      return top ? a.p.v.i > b.p.v.i : a.p.v.i < b.p.v.i;
+    }
+    if (a.p.v.type != ValueType::kInt && x != y) return top ? x > y : x < y;
+    if (a.p.ts != b.p.ts) return a.p.ts < b.p.ts;
+    return a.order < b.order;
+  });
+  if (all.size() > static_cast<size_t>(call.count)) all.resize(static_cast<size_t>(call.count));
+  std::stable_sort(all.begin(), all.end(), [](const C& a, const C& b) { return a.p.ts < b.p.ts; });
+  std::vector<Pt> out;
+  for (const C& c : all) out.push_back(c.p);
+  return out;
+}
+
+std::optional<double> Math(const std::vector<lang::MathStep>& steps, double x) {
+  for (const lang::MathStep& m : steps) {
+    const double a = m.constant_first ? m.constant : x;
+    const double b = m.constant_first ? x : m.constant;
+    switch (m.op) {
+      case lang::MathOp::kAdd:
+        x = a + b;
+        break;
+      case lang::MathOp::kSub:
+        x = a - b;
+        break;
+      case lang::MathOp::kMul:
+        x = a * b;
+        break;
+      case lang::MathOp::kDiv:
+        if (b == 0) return std::nullopt;
+        x = a / b;
+        break;
+    }
+  }
+  return x;
 }
 
 // Value() (a default float 0 with type kFloat) is used above as "null because undefined";
@@ -209,9 +328,28 @@ std::vector<OV> ApplyTransform(const lang::Call& call, ValueType in, const std::
   int64_t pt = 0;
   Value pv;
   std::vector<double> window;
+  __int128 isum = 0;
+  double fsum = 0;
   for (size_t r = 0; r < v.size(); r++) {
     if (!v[r]) continue;
     const Value& x = *v[r];
+    if (call.function == Function::kCumulativeSum) {
+      if (in == ValueType::kInt) {
+        isum += x.i;
+        out[r] = Value::Int(static_cast<int64_t>(isum));
+      } else {
+        fsum += x.f;
+        out[r] = Value::Float(fsum);
+      }
+      continue;
+    }
+    if (call.function == Function::kElapsed) {
+      const int64_t unit = call.unit_ns > 0 ? call.unit_ns : lang::kElapsedDefaultUnitNs;
+      if (has) out[r] = Value::Int((t[r] - pt) / unit);
+      has = true;
+      pt = t[r];
+      continue;
+    }
     if (call.function == Function::kMovingAverage) {
       window.push_back(Num(x));
       if (window.size() > static_cast<size_t>(call.window)) window.erase(window.begin());
@@ -224,8 +362,10 @@ std::vector<OV> ApplyTransform(const lang::Call& call, ValueType in, const std::
     }
     if (has) {
       const double dt = static_cast<double>(t[r] - pt);
-      if (call.function == Function::kDifference) {
+      if (call.function == Function::kDifference ||
+          call.function == Function::kNonNegativeDifference) {
         out[r] = in == ValueType::kInt ? Value::Int(x.i - pv.i) : Value::Float(x.f - pv.f);
+        if (call.function == Function::kNonNegativeDifference && Num(*out[r]) < 0) out[r].reset();
       } else {
         double delta = Num(x) - Num(pv);
         if (in == ValueType::kInt) delta = static_cast<double>(x.i - pv.i);
@@ -234,6 +374,7 @@ std::vector<OV> ApplyTransform(const lang::Call& call, ValueType in, const std::
                             : call.unit_ns > 0               ? static_cast<double>(call.unit_ns)
                                                              : 1e9;
         out[r] = Value::Float(delta / (dt / unit));
+        if (call.function == Function::kNonNegativeDerivative && delta < 0) out[r].reset();
       }
     }
     has = true;

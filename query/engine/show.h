@@ -1,6 +1,7 @@
 // Internal: execution of the statements other than SELECT: SHOW MEASUREMENTS, SHOW FIELD
 // KEYS, SHOW TAG KEYS, SHOW TAG VALUES, SHOW SERIES and DELETE. Their results have no time
-// column and fixed column names (docs/query.md#semantics):
+// column and fixed column names (docs/query.md#semantics); each takes LIMIT/OFFSET (per
+// measurement for FIELD KEYS and TAG KEYS), TAG KEYS and TAG VALUES a WHERE on tags:
 //   SHOW MEASUREMENTS  name
 //   SHOW FIELD KEYS    measurement, field_key, field_type (float, integer, boolean, string)
 //   SHOW TAG KEYS      measurement, tag_key

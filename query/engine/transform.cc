@@ -12,6 +12,8 @@ using storage::ValueType;
 
 namespace {
 
+std::string GetFunctionName(Function f) { return std::string(lang::GetFunctionInfo(f).name); }
+
 predict::AnomalyOptions DetectorOptions(const lang::Call& call) {
   auto o = predict::AnomalyOptions::Parse(call.options);
   return o.ok() ? *o : predict::AnomalyOptions();  // the parser checked them
@@ -19,8 +21,26 @@ predict::AnomalyOptions DetectorOptions(const lang::Call& call) {
 
 }  // namespace
 
+bool Transform::OmitsEmpty(Function f) {
+  switch (f) {
+    case Function::kDerivative:
+    case Function::kDifference:
+    case Function::kMovingAverage:
+    case Function::kNonNegativeDerivative:
+    case Function::kNonNegativeDifference:
+    case Function::kCumulativeSum:
+    case Function::kElapsed:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Transform::Transform(const lang::Call& call, ValueType input) : call_(call), input_(input) {
-  if (call_.unit_ns <= 0) call_.unit_ns = lang::kDefaultUnitNs;
+  if (call_.unit_ns <= 0) {
+    call_.unit_ns =
+        call_.function == Function::kElapsed ? lang::kElapsedDefaultUnitNs : lang::kDefaultUnitNs;
+  }
   if (call_.window < 1) call_.window = 1;
   Reset();
 }
@@ -48,6 +68,8 @@ size_t Transform::history() const {
     case Function::kAnomalyScore:
     case Function::kAnomalies:
       return static_cast<size_t>(LookBack(call_));
+    case Function::kCumulativeSum:
+      return static_cast<size_t>(-1);
     default:
       return 1;
   }
@@ -55,6 +77,8 @@ size_t Transform::history() const {
 
 void Transform::Reset() {
   has_prev_ = false;
+  sum_f_ = 0;
+  sum_i_ = 0;
   window_.clear();
   ewma_.reset();
   zscore_.reset();
@@ -84,6 +108,7 @@ double Transform::Stream(double x) {
 void Transform::Remember(int64_t ts, const Column& in, size_t i) {
   has_prev_ = true;
   prev_ts_ = ts;
+  if (call_.function == Function::kElapsed) return;  // any type: only the time matters
   if (input_ == ValueType::kInt) {
     prev_i_ = in.ints[i];
   } else {
@@ -99,6 +124,12 @@ void Transform::Prime(int64_t ts, const Column& in, size_t i) {
   if (in.IsNull(i)) return;
   if (ewma_ || zscore_ || detector_) {
     Stream(AsDouble(in, i));
+    return;
+  }
+  if (call_.function == Function::kCumulativeSum) {
+    Column scratch;
+    scratch.type = output_type();
+    (void)Push(ts, in, i, &scratch);  // only the running sum matters
     return;
   }
   Remember(ts, in, i);
@@ -128,8 +159,26 @@ absl::Status Transform::Push(int64_t ts, const Column& in, size_t i, Column* out
     }
     return absl::OkStatus();
   }
+  if (f == Function::kCumulativeSum) {
+    if (input_ == ValueType::kInt) {
+      if (__builtin_add_overflow(sum_i_, in.ints[i], &sum_i_)) {
+        return absl::OutOfRangeError("cumulative_sum(): the sum of ints overflows int64");
+      }
+      out->AppendInt(sum_i_);
+    } else {
+      sum_f_ += in.floats[i];
+      out->AppendFloat(sum_f_);
+    }
+    return absl::OkStatus();
+  }
   if (!has_prev_) {
     out->AppendNull();
+    Remember(ts, in, i);
+    return absl::OkStatus();
+  }
+  if (f == Function::kElapsed) {
+    const __int128 d = (static_cast<__int128>(ts) - prev_ts_) / call_.unit_ns;
+    out->AppendInt(static_cast<int64_t>(d));
     Remember(ts, in, i);
     return absl::OkStatus();
   }
@@ -137,11 +186,13 @@ absl::Status Transform::Push(int64_t ts, const Column& in, size_t i, Column* out
   double delta;  // v1 - v0 as a double
   if (input_ == ValueType::kInt) {
     const __int128 d = static_cast<__int128>(in.ints[i]) - prev_i_;
-    if (f == Function::kDifference) {
+    if (f == Function::kDifference || f == Function::kNonNegativeDifference) {
       if (d < std::numeric_limits<int64_t>::min() || d > std::numeric_limits<int64_t>::max()) {
-        return absl::OutOfRangeError("difference(): the difference of two ints overflows int64");
+        return absl::OutOfRangeError(
+            absl::StrCat(GetFunctionName(f), "(): the difference of two ints overflows int64"));
       }
-      out->AppendInt(static_cast<int64_t>(d));
+      (f == Function::kNonNegativeDifference && d < 0) ? out->AppendNull()
+                                                       : out->AppendInt(static_cast<int64_t>(d));
       Remember(ts, in, i);
       return absl::OkStatus();
     }
@@ -149,15 +200,20 @@ absl::Status Transform::Push(int64_t ts, const Column& in, size_t i, Column* out
         (f == Function::kRate && d < 0) ? static_cast<double>(in.ints[i]) : static_cast<double>(d);
   } else {
     const double v = in.floats[i];
-    if (f == Function::kDifference) {
-      out->AppendFloat(v - prev_f_);
+    if (f == Function::kDifference || f == Function::kNonNegativeDifference) {
+      const double d = v - prev_f_;
+      (f == Function::kNonNegativeDifference && d < 0) ? out->AppendNull() : out->AppendFloat(d);
       Remember(ts, in, i);
       return absl::OkStatus();
     }
     delta = (f == Function::kRate && v < prev_f_) ? v : v - prev_f_;
   }
   const double unit = f == Function::kRate ? 1e9 : static_cast<double>(call_.unit_ns);
-  out->AppendFloat(delta / (dt / unit));
+  if (f == Function::kNonNegativeDerivative && delta < 0) {
+    out->AppendNull();
+  } else {
+    out->AppendFloat(delta / (dt / unit));
+  }
   Remember(ts, in, i);
   return absl::OkStatus();
 }

@@ -13,10 +13,16 @@
 //   anomaly_score(x, o):  predict::AnomalyDetector's score in [0, 1].
 //   anomalies(x, t, o):   two columns: the value and its anomaly score (the executor keeps the
 //                         rows whose score is >= t).
-// The first value (first n - 1 for moving_average) of rate, derivative, difference and
-// moving_average yields null; a null input yields null and is skipped (the next value pairs
-// with the last non-null one). ewma, zscore, anomaly_score and anomalies need history from
-// before the query's range: LookBack() inputs, which the executor feeds through Prime() first.
+//   non_negative_derivative(x, unit), non_negative_difference(x): as derivative and
+//                         difference, null where the difference is negative.
+//   cumulative_sum(x):    the running sum (ints stay ints; OutOfRange on overflow).
+//   elapsed(x, unit):     (t1 - t0) / unit as an integer (truncated), unit Default: 1ns; x may
+//                         be of any type.
+// The first value (first n - 1 for moving_average) of rate, derivative, difference,
+// moving_average, non_negative_* and elapsed yields null; a null input yields null and is
+// skipped (the next value pairs with the last non-null one). ewma, zscore, anomaly_score and
+// anomalies need history from before the query's range: LookBack() inputs, which the executor feeds
+// through Prime() first.
 //
 // Thread safety: not thread-safe; one per sequence. Copyable (copies are independent).
 #ifndef TELEMDB_QUERY_ENGINE_TRANSFORM_H_
@@ -44,14 +50,28 @@ class Transform {
   Transform(const lang::Call& call, storage::ValueType input);
 
   static storage::ValueType OutputType(lang::Function f, storage::ValueType input) {
-    return f == lang::Function::kDifference ? input : storage::ValueType::kFloat;
+    switch (f) {
+      case lang::Function::kDifference:
+      case lang::Function::kNonNegativeDifference:
+      case lang::Function::kCumulativeSum:
+        return input;
+      case lang::Function::kElapsed:
+        return storage::ValueType::kInt;
+      default:
+        return storage::ValueType::kFloat;
+    }
   }
+  // Whether InfluxQL emits no point where the function has no value (the first input, ...):
+  // derivative, difference, moving_average, non_negative_*, cumulative_sum, elapsed.
+  static bool OmitsEmpty(lang::Function f);
+  // Whether the function takes inputs of any type (elapsed), not only numbers.
+  static bool AnyInput(lang::Function f) { return f == lang::Function::kElapsed; }
   // Inputs read before the query's range: 0 for rate, derivative, difference and
   // moving_average (they start within the range), Ewma::LookBack(alpha) for ewma, n for
   // zscore, the detector's memory for anomaly_score and anomalies.
   static int64_t LookBack(const lang::Call& call);
   storage::ValueType output_type() const { return OutputType(call_.function, input_); }
-  // How many preceding inputs determine the next output.
+  // How many preceding inputs determine the next output (every one for cumulative_sum).
   size_t history() const;
   // Output columns: 2 for anomalies (value, score), else 1.
   size_t width() const { return call_.function == lang::Function::kAnomalies ? 2 : 1; }
@@ -77,6 +97,8 @@ class Transform {
   int64_t prev_ts_ = 0;
   double prev_f_ = 0;
   int64_t prev_i_ = 0;
+  double sum_f_ = 0;  // cumulative_sum
+  int64_t sum_i_ = 0;
   std::deque<double> window_;
   std::optional<predict::Ewma> ewma_;
   std::optional<predict::RollingZscore> zscore_;

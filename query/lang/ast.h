@@ -28,13 +28,16 @@ namespace telemdb::query::lang {
 // One function application with its parameter (see functions.h for which one applies).
 struct Call {
   Function function = Function::kCount;
-  double percentile = 0;   // kPercentile only: p in [0, 100]
-  int64_t unit_ns = 0;     // kIntegral, kDerivative only: > 0, Default: kDefaultUnitNs
+  double percentile = 0;  // kPercentile only: p in [0, 100]
+  // kIntegral, kDerivative, kNonNegativeDerivative: > 0, Default: kDefaultUnitNs;
+  // kElapsed: > 0, Default: kElapsedDefaultUnitNs.
+  int64_t unit_ns = 0;
   int64_t window = 0;      // kMovingAverage: n >= 1; kZscore: n in [2, kMaxWindow]
   int64_t horizon_ns = 0;  // kPredictLinear: >= 0
   double threshold = 0;    // kTimeToThreshold: finite; kAnomalies: in [0, 1]
   double alpha = 0;        // kEwma: in [kMinAlpha, 1]
-  int64_t count = 0;       // kHoltWinters*, kForecast: forecast points, in [1, kMaxForecast]
+  int64_t count = 0;       // kHoltWinters*, kForecast: forecast points, in [1, kMaxForecast];
+                           // kTop, kBottom: points per bucket, in [1, kMaxSelected]
   int64_t season = 0;      // kHoltWinters*: buckets, 0 or 1 = none; kForecast: 0 = detect
   // kTimeToThreshold: "linear" (Default) or "holt"; kForecast: "auto" (Default), "simple",
   // "trend" or "seasonal". Stored lower case; empty means the default.
@@ -46,9 +49,29 @@ struct Call {
   bool operator==(const Call&) const = default;
 };
 
+// Arithmetic with a numeric constant, applied to a select item's value (after its functions).
+enum class MathOp : uint8_t {
+  kAdd = 0,
+  kSub = 1,
+  kMul = 2,
+  kDiv = 3,
+};
+
+// One step of a select item's arithmetic: `x op constant`, or `constant op x` when
+// constant_first. A chain of steps is what any expression with one field or function and
+// numeric constants reduces to: `(mean(x) - 32) * 5 / 9` is [- 32, * 5, / 9] and
+// `100 - 2 * mean(x)` is [2 * _, 100 - _] (constant subexpressions are folded).
+struct MathStep {
+  MathOp op = MathOp::kMul;
+  double constant = 0;  // finite
+  bool constant_first = false;
+
+  bool operator==(const MathStep&) const = default;
+};
+
 // One projection: read `field` (or every field), optionally aggregate it per bucket, then
-// optionally transform (or forecast) the resulting series. The nesting is at most
-// transform(aggregate(field)); a forecast always wraps an aggregate and is stored in
+// optionally transform (or forecast) the resulting series, then apply `math`. The nesting is at
+// most transform(aggregate(field)); a forecast always wraps an aggregate and is stored in
 // `transform`.
 //   velocity                       -> field
 //   mean(velocity)                 -> field + aggregate
@@ -59,6 +82,7 @@ struct SelectItem {
   bool wildcard = false;          // `*`: every field (only in raw selects)
   std::optional<Call> aggregate;  // an aggregate function applied to `field`
   std::optional<Call> transform;  // a transform applied after `aggregate` (if any)
+  std::vector<MathStep> math;     // arithmetic on the result, in order; empty if none
   std::string alias;              // from AS; empty if none
 
   // True if the item yields one value per bucket (its innermost function is an aggregate).
@@ -159,6 +183,9 @@ struct TimeGrouping {
 // kNone unless group_by_time is set.
 struct SelectStatement {
   std::vector<SelectItem> items;  // at least one
+  // The last part of FROM's name: a database and retention policy before it
+  // ("telegraf"."autogen"."cpu", telegraf..cpu) are accepted and ignored (one database per
+  // server); so are they in every other FROM.
   std::string measurement;
   std::optional<Condition> where;
   std::optional<TimeGrouping> group_by_time;
@@ -180,36 +207,77 @@ struct DeleteStatement {
   bool operator==(const DeleteStatement&) const = default;
 };
 
+// The rows a SHOW statement returns: LIMIT n OFFSET k skips k rows and keeps n (see
+// docs/query.md for which rows: per measurement for SHOW FIELD KEYS and SHOW TAG KEYS).
+struct ShowPaging {
+  std::optional<int64_t> limit;   // > 0
+  std::optional<int64_t> offset;  // >= 0
+
+  bool operator==(const ShowPaging&) const = default;
+};
+
+// A name compared with `=` (op kEq, `value` the name) or `=~` (op kMatch, `value` a
+// compile-checked RE2 pattern matched anywhere in the name).
+struct NameMatch {
+  CompareOp op = CompareOp::kEq;
+  std::string value;
+
+  bool operator==(const NameMatch&) const = default;
+};
+
+// SHOW MEASUREMENTS [WITH MEASUREMENT = m | =~ /re/] [LIMIT n] [OFFSET k].
 struct ShowMeasurementsStatement {
+  std::optional<NameMatch> with_measurement;
+  ShowPaging paging;
+
   bool operator==(const ShowMeasurementsStatement&) const = default;
 };
 
-// SHOW FIELDS / SHOW FIELD KEYS [FROM m]. Without FROM: every measurement.
+// SHOW FIELDS / SHOW FIELD KEYS [FROM m] [LIMIT n] [OFFSET k]. Without FROM: every measurement.
 struct ShowFieldKeysStatement {
   std::optional<std::string> measurement;
+  ShowPaging paging;
 
   bool operator==(const ShowFieldKeysStatement&) const = default;
 };
 
-// SHOW TAG KEYS [FROM m].
+// SHOW TAG KEYS [FROM m] [WHERE tags] [LIMIT n] [OFFSET k]; the WHERE is restricted as for
+// DELETE.
 struct ShowTagKeysStatement {
   std::optional<std::string> measurement;
+  std::optional<Condition> where;
+  ShowPaging paging;
 
   bool operator==(const ShowTagKeysStatement&) const = default;
 };
 
-// SHOW TAG VALUES [FROM m] WITH KEY = k.
+// Which tag keys SHOW TAG VALUES lists: WITH KEY = k, != k, =~ /re/, !~ /re/ or IN (k, ...).
+struct KeyMatch {
+  enum class Kind : uint8_t { kEq, kNe, kMatch, kNotMatch, kIn };
+  Kind kind = Kind::kEq;
+  // kEq, kNe: one key; kMatch, kNotMatch: one RE2 pattern (matched anywhere in the key);
+  // kIn: the keys as written (at least one, each non-empty).
+  std::vector<std::string> values;
+
+  bool operator==(const KeyMatch&) const = default;
+};
+
+// SHOW TAG VALUES [FROM m] WITH KEY ... [WHERE tags] [LIMIT n] [OFFSET k]; the WHERE is
+// restricted as for DELETE.
 struct ShowTagValuesStatement {
   std::optional<std::string> measurement;
-  std::string key;
+  KeyMatch key;
+  std::optional<Condition> where;
+  ShowPaging paging;
 
   bool operator==(const ShowTagValuesStatement&) const = default;
 };
 
-// SHOW SERIES [FROM m] [WHERE ...]; the WHERE is restricted as for DELETE.
+// SHOW SERIES [FROM m] [WHERE ...] [LIMIT n] [OFFSET k]; the WHERE is restricted as for DELETE.
 struct ShowSeriesStatement {
   std::optional<std::string> measurement;
   std::optional<Condition> where;
+  ShowPaging paging;
 
   bool operator==(const ShowSeriesStatement&) const = default;
 };

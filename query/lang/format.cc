@@ -64,6 +64,11 @@ std::string FormatParam(const Call& call) {
     case ParamKind::kUnit:
       if (call.unit_ns == kDefaultUnitNs) return "";
       return absl::StrCat(", ", FormatDuration(call.unit_ns));
+    case ParamKind::kElapsedUnit:
+      if (call.unit_ns == kElapsedDefaultUnitNs) return "";
+      return absl::StrCat(", ", FormatDuration(call.unit_ns));
+    case ParamKind::kSelectN:
+      return absl::StrCat(", ", call.count);
     case ParamKind::kWindow:
     case ParamKind::kZWindow:
       return absl::StrCat(", ", call.window);
@@ -113,6 +118,70 @@ std::string FormatFrom(const std::optional<std::string>& measurement) {
 
 std::string FormatWhere(const std::optional<Condition>& where) {
   return where.has_value() ? absl::StrCat(" WHERE ", FormatCondition(*where)) : "";
+}
+
+std::string FormatPaging(const ShowPaging& p) {
+  std::string out;
+  if (p.limit.has_value()) absl::StrAppend(&out, " LIMIT ", *p.limit);
+  if (p.offset.has_value()) absl::StrAppend(&out, " OFFSET ", *p.offset);
+  return out;
+}
+
+std::string FormatKeyMatch(const KeyMatch& k) {
+  switch (k.kind) {
+    case KeyMatch::Kind::kEq:
+      return absl::StrCat("= ", FormatIdentifier(k.values.at(0)));
+    case KeyMatch::Kind::kNe:
+      return absl::StrCat("!= ", FormatIdentifier(k.values.at(0)));
+    case KeyMatch::Kind::kMatch:
+      return absl::StrCat("=~ ", FormatRegex(k.values.at(0)));
+    case KeyMatch::Kind::kNotMatch:
+      return absl::StrCat("!~ ", FormatRegex(k.values.at(0)));
+    case KeyMatch::Kind::kIn: {
+      std::string out = "IN (";
+      for (size_t i = 0; i < k.values.size(); i++) {
+        absl::StrAppend(&out, i > 0 ? ", " : "", FormatIdentifier(k.values[i]));
+      }
+      return out + ")";
+    }
+  }
+  return "";
+}
+
+int Precedence(MathOp op) { return op == MathOp::kAdd || op == MathOp::kSub ? 1 : 2; }
+
+std::string_view MathOpText(MathOp op) {
+  switch (op) {
+    case MathOp::kAdd:
+      return "+";
+    case MathOp::kSub:
+      return "-";
+    case MathOp::kMul:
+      return "*";
+    case MathOp::kDiv:
+      return "/";
+  }
+  return "?";
+}
+
+// `term` with the steps applied, parenthesized exactly where parsing needs it to rebuild the
+// same steps: a left operand binds at least as tightly as its operator, a right one tighter.
+std::string FormatMath(std::string term, const std::vector<MathStep>& steps) {
+  int prec = 3;  // a term or parenthesized expression
+  for (const MathStep& m : steps) {
+    const int q = Precedence(m.op);
+    const std::string c = FormatDouble(m.constant, false);
+    const std::string op(MathOpText(m.op));
+    if (m.constant_first) {
+      if (prec <= q) term = absl::StrCat("(", term, ")");
+      term = absl::StrCat(c, " ", op, " ", term);
+    } else {
+      if (prec < q) term = absl::StrCat("(", term, ")");
+      term = absl::StrCat(term, " ", op, " ", c);
+    }
+    prec = q;
+  }
+  return term;
 }
 
 std::string FormatSelect(const SelectStatement& s) {
@@ -172,17 +241,26 @@ std::string Format(const Statement& statement) {
           return absl::StrCat("DELETE FROM ", FormatIdentifier(s.measurement),
                               FormatWhere(s.where));
         } else if constexpr (std::is_same_v<T, ShowMeasurementsStatement>) {
-          return "SHOW MEASUREMENTS";
+          std::string with;
+          if (s.with_measurement.has_value()) {
+            const NameMatch& m = *s.with_measurement;
+            with = m.op == CompareOp::kMatch
+                       ? absl::StrCat(" WITH MEASUREMENT =~ ", FormatRegex(m.value))
+                       : absl::StrCat(" WITH MEASUREMENT = ", FormatIdentifier(m.value));
+          }
+          return absl::StrCat("SHOW MEASUREMENTS", with, FormatPaging(s.paging));
         } else if constexpr (std::is_same_v<T, ShowFieldKeysStatement>) {
-          return absl::StrCat("SHOW FIELD KEYS", FormatFrom(s.measurement));
+          return absl::StrCat("SHOW FIELD KEYS", FormatFrom(s.measurement), FormatPaging(s.paging));
         } else if constexpr (std::is_same_v<T, ShowTagKeysStatement>) {
-          return absl::StrCat("SHOW TAG KEYS", FormatFrom(s.measurement));
+          return absl::StrCat("SHOW TAG KEYS", FormatFrom(s.measurement), FormatWhere(s.where),
+                              FormatPaging(s.paging));
         } else if constexpr (std::is_same_v<T, ShowTagValuesStatement>) {
-          return absl::StrCat("SHOW TAG VALUES", FormatFrom(s.measurement),
-                              " WITH KEY = ", FormatIdentifier(s.key));
+          return absl::StrCat("SHOW TAG VALUES", FormatFrom(s.measurement), " WITH KEY ",
+                              FormatKeyMatch(s.key), FormatWhere(s.where), FormatPaging(s.paging));
         } else {
           static_assert(std::is_same_v<T, ShowSeriesStatement>);
-          return absl::StrCat("SHOW SERIES", FormatFrom(s.measurement), FormatWhere(s.where));
+          return absl::StrCat("SHOW SERIES", FormatFrom(s.measurement), FormatWhere(s.where),
+                              FormatPaging(s.paging));
         }
       },
       statement);
@@ -192,6 +270,7 @@ std::string FormatSelectItem(const SelectItem& item) {
   std::string out = item.wildcard ? "*" : FormatIdentifier(item.field);
   if (item.aggregate.has_value()) out = FormatCall(*item.aggregate, out);
   if (item.transform.has_value()) out = FormatCall(*item.transform, out);
+  out = FormatMath(std::move(out), item.math);
   if (!item.alias.empty()) absl::StrAppend(&out, " AS ", FormatIdentifier(item.alias));
   return out;
 }

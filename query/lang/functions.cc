@@ -6,7 +6,7 @@
 namespace telemdb::query::lang {
 namespace {
 
-constexpr std::array<FunctionInfo, 26> kFunctions = {{
+constexpr std::array<FunctionInfo, 33> kFunctions = {{
     {Function::kCount, "count", FunctionKind::kAggregate, ParamKind::kNone, "count(field)"},
     {Function::kSum, "sum", FunctionKind::kAggregate, ParamKind::kNone, "sum(field)"},
     {Function::kMean, "mean", FunctionKind::kAggregate, ParamKind::kNone, "mean(field)"},
@@ -27,6 +27,10 @@ constexpr std::array<FunctionInfo, 26> kFunctions = {{
      "predict_linear(field, horizon)"},
     {Function::kTimeToThreshold, "time_to_threshold", FunctionKind::kAggregate,
      ParamKind::kThreshold, "time_to_threshold(field, threshold[, 'linear' | 'holt'])"},
+    {Function::kMode, "mode", FunctionKind::kAggregate, ParamKind::kNone, "mode(field)"},
+    {Function::kTop, "top", FunctionKind::kAggregate, ParamKind::kSelectN, "top(field, n)"},
+    {Function::kBottom, "bottom", FunctionKind::kAggregate, ParamKind::kSelectN,
+     "bottom(field, n)"},
     {Function::kRate, "rate", FunctionKind::kTransform, ParamKind::kNone, "rate(x)"},
     {Function::kDerivative, "derivative", FunctionKind::kTransform, ParamKind::kUnit,
      "derivative(x[, unit])"},
@@ -40,6 +44,14 @@ constexpr std::array<FunctionInfo, 26> kFunctions = {{
      "anomaly_score(x[, 'options'])"},
     {Function::kAnomalies, "anomalies", FunctionKind::kTransform, ParamKind::kAnomalies,
      "anomalies(x, threshold[, 'options'])"},
+    {Function::kNonNegativeDerivative, "non_negative_derivative", FunctionKind::kTransform,
+     ParamKind::kUnit, "non_negative_derivative(x[, unit])"},
+    {Function::kNonNegativeDifference, "non_negative_difference", FunctionKind::kTransform,
+     ParamKind::kNone, "non_negative_difference(x)"},
+    {Function::kCumulativeSum, "cumulative_sum", FunctionKind::kTransform, ParamKind::kNone,
+     "cumulative_sum(x)"},
+    {Function::kElapsed, "elapsed", FunctionKind::kTransform, ParamKind::kElapsedUnit,
+     "elapsed(x[, unit])"},
     {Function::kHoltWinters, "holt_winters", FunctionKind::kForecast, ParamKind::kHoltWinters,
      "holt_winters(aggregate, n, season)"},
     {Function::kHoltWintersWithFit, "holt_winters_with_fit", FunctionKind::kForecast,
@@ -80,9 +92,10 @@ std::span<const FunctionInfo> AllFunctions() { return kFunctions; }
 
 std::string_view FunctionNameList() {
   return "count, sum, mean, avg, min, max, first, last, spread, stddev, median, percentile, "
-         "integral, distinct, predict_linear, time_to_threshold, rate, derivative, difference, "
-         "moving_average, ewma, zscore, anomaly_score, anomalies, holt_winters, "
-         "holt_winters_with_fit, forecast";
+         "integral, distinct, predict_linear, time_to_threshold, mode, top, bottom, rate, "
+         "derivative, difference, moving_average, ewma, zscore, anomaly_score, anomalies, "
+         "non_negative_derivative, non_negative_difference, cumulative_sum, elapsed, "
+         "holt_winters, holt_winters_with_fit, forecast";
 }
 
 }  // namespace telemdb::query::lang

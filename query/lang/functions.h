@@ -2,9 +2,11 @@
 //
 // Three kinds exist. An *aggregate* reduces the points of a field to one value per time bucket
 // (or per whole range without GROUP BY time): count, sum, mean (alias avg), ...,
-// predict_linear, time_to_threshold. A *transform* maps a series to a series and runs over
-// either raw points or the bucketed output of an aggregate: rate, derivative, difference,
-// moving_average, ewma, zscore, anomaly_score, anomalies. A *forecast* takes the bucketed
+// predict_linear, time_to_threshold, mode; top and bottom are aggregates that select up to n
+// points per bucket. A *transform* maps a series to a series and runs over either raw points
+// or the bucketed output of an aggregate: rate, derivative, difference, moving_average, ewma,
+// zscore, anomaly_score, anomalies, non_negative_derivative, non_negative_difference,
+// cumulative_sum, elapsed. A *forecast* takes the bucketed
 // output of an aggregate and continues it past the last bucket: holt_winters,
 // holt_winters_with_fit, forecast. Every function takes a field or aggregate first, then the
 // parameters its ParamKind lists.
@@ -37,6 +39,9 @@ enum class Function : uint8_t {
   kDistinct = 12,
   kPredictLinear = 13,
   kTimeToThreshold = 14,
+  kMode = 15,
+  kTop = 16,  // selectors: up to n points per bucket, at their own times
+  kBottom = 17,
   // Transforms.
   kRate = 32,
   kDerivative = 33,
@@ -46,6 +51,10 @@ enum class Function : uint8_t {
   kZscore = 37,
   kAnomalyScore = 38,
   kAnomalies = 39,
+  kNonNegativeDerivative = 40,
+  kNonNegativeDifference = 41,
+  kCumulativeSum = 42,
+  kElapsed = 43,
   // Forecasts.
   kHoltWinters = 48,
   kHoltWintersWithFit = 49,
@@ -72,6 +81,8 @@ enum class ParamKind : uint8_t {
   kAnomalies,    // f(x, threshold[, 'options']): a number in [0, 1], optional options
   kHoltWinters,  // f(agg, n, season): integers n in [1, kMaxForecast], season in [0, kMaxSeason]
   kForecast,     // f(agg, n[, 'method'[, season]]): n in [1, kMaxForecast], season 0 = detect
+  kElapsedUnit,  // f(x[, unit]): a positive duration, optional, Default: 1ns
+  kSelectN,      // f(field, n): an integer in [1, kMaxSelected], required
 };
 
 struct FunctionInfo {
@@ -84,6 +95,10 @@ struct FunctionInfo {
 
 // The unit of integral and derivative when none is given: per second.
 inline constexpr int64_t kDefaultUnitNs = 1'000'000'000;
+// The unit of elapsed when none is given: nanoseconds.
+inline constexpr int64_t kElapsedDefaultUnitNs = 1;
+// Most points top() and bottom() keep per bucket.
+inline constexpr int64_t kMaxSelected = 100'000;
 // Bounds of the predictive functions' parameters (docs/query.md#predictive-functions).
 inline constexpr double kMinAlpha = 0.001;        // ewma
 inline constexpr int64_t kMaxWindow = 100'000;    // zscore

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "query/lang/parser.h"
 #include "query/lang/time_literal.h"
 
 namespace telemdb::query::lang {
@@ -59,6 +60,9 @@ class Lexer {
       }
       if (absl::Status st = Lex(&t); !st.ok()) return st;
       t.text = s_.substr(start, pos_ - start);
+      prev_kind_ = t.kind;
+      prev_end_ = pos_;
+      prev_reserved_ = t.kind == TokenKind::kIdent && IsReservedWord(t.text);
       tokens.push_back(std::move(t));
     }
   }
@@ -75,6 +79,22 @@ class Lexer {
   }
   char Peek(size_t k = 0) const { return pos_ + k < s_.size() ? s_[pos_ + k] : '\0'; }
 
+  // Whether a '/' here divides: the previous token ends an operand.
+  bool DivisionMayFollow() const {
+    switch (prev_kind_) {
+      case TokenKind::kRParen:
+      case TokenKind::kQuotedIdent:
+      case TokenKind::kInteger:
+      case TokenKind::kFloat:
+      case TokenKind::kDuration:
+        return true;
+      case TokenKind::kIdent:
+        return !prev_reserved_;
+      default:
+        return false;
+    }
+  }
+
   absl::Status Error(const Token& t, std::string_view message) const {
     return SyntaxError(t.line, t.column, message);
   }
@@ -86,10 +106,26 @@ class Lexer {
       t->kind = TokenKind::kIdent;
       return absl::OkStatus();
     }
+    // A '.' glued to a name (or to another such '.') joins the parts of a qualified name.
+    const bool glued =
+        prev_end_ == pos_ && (prev_kind_ == TokenKind::kQuotedIdent ||
+                              prev_kind_ == TokenKind::kDot || (prev_kind_ == TokenKind::kIdent));
+    if (c == '.' && glued) {
+      Advance();
+      t->kind = TokenKind::kDot;
+      return absl::OkStatus();
+    }
     if (IsDigit(c) || (c == '.' && IsDigit(Peek(1)))) return LexNumber(t);
     if (c == '"') return LexQuoted(t, '"', TokenKind::kQuotedIdent, "quoted identifier");
     if (c == '\'') return LexQuoted(t, '\'', TokenKind::kString, "string");
-    if (c == '/') return LexQuoted(t, '/', TokenKind::kRegex, "regular expression");
+    if (c == '/') {
+      if (DivisionMayFollow()) {
+        Advance();
+        t->kind = TokenKind::kSlash;
+        return absl::OkStatus();
+      }
+      return LexQuoted(t, '/', TokenKind::kRegex, "regular expression");
+    }
     const auto single = [&](TokenKind kind) {
       Advance();
       t->kind = kind;
@@ -229,6 +265,10 @@ class Lexer {
   size_t pos_ = 0;
   int line_ = 1;
   int column_ = 1;
+  // The previous token: its kind, where it ended, and whether it is a reserved word.
+  TokenKind prev_kind_ = TokenKind::kEnd;
+  size_t prev_end_ = std::string_view::npos;
+  bool prev_reserved_ = false;
 };
 
 }  // namespace

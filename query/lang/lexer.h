@@ -2,8 +2,12 @@
 //
 // Tokens are views into the query text plus decoded values, so the text must outlive them.
 // Keywords are not distinguished here: every bare word is a kIdent and the parser decides
-// (case-insensitively) whether it is a keyword in its position. A '/' always starts a regex
-// (the language has no division). Columns count UTF-8 characters, not bytes.
+// (case-insensitively) whether it is a keyword in its position. A '/' is division (kSlash)
+// right after ')', a non-reserved bare word, a quoted name, a number or a duration, and starts
+// a regex everywhere else (after =~, !~, '(', ',', a reserved word, ...). A '.' directly after
+// a name, a quoted name or another such '.' (no blank between) is a kDot, as in
+// "telegraf"."autogen"."cpu"; elsewhere it can only start a number (.5). Columns count UTF-8
+// characters, not bytes.
 //
 // Errors: Tokenize returns InvalidArgument "line L, column C: ..." for an unexpected
 // character, an unterminated string / quoted identifier / regex, an empty quoted identifier,
@@ -39,6 +43,8 @@ enum class TokenKind : uint8_t {
   kStar,
   kPlus,
   kMinus,
+  kSlash,     // '/' as division (see above)
+  kDot,       // '.' joining the parts of a qualified name
   kEq,        // =
   kNe,        // != or <>
   kLt,        // <

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "query/lang/parser_internal.h"
+#include "re2/re2.h"
 #include "util/status_macros.h"
 
 namespace telemdb::query::lang {
@@ -138,10 +139,42 @@ absl::StatusOr<std::string> Parser::ParseName(std::string_view what) {
   return Expected(what, t);
 }
 
+absl::StatusOr<std::string> Parser::ParseMeasurement(std::string_view what) {
+  ASSIGN_OR_RETURN(std::string name, ParseName(what));
+  // [db '.'] [rp '.'] m: at most three parts; db..m leaves the retention policy out.
+  for (int parts = 1; parts < 3 && Accept(TokenKind::kDot); parts++) {
+    if (parts == 1 && Accept(TokenKind::kDot)) parts++;  // db..m
+    ASSIGN_OR_RETURN(name,
+                     ParseName(absl::StrCat("measurement name after '.' in ", std::string(what))));
+  }
+  if (Peek().kind == TokenKind::kDot) {
+    return Expected("at most three parts (database.retention_policy.measurement) in a name",
+                    Peek());
+  }
+  return name;
+}
+
 absl::StatusOr<std::optional<std::string>> Parser::ParseOptionalFrom() {
   if (!AcceptKeyword("FROM")) return std::optional<std::string>();
-  ASSIGN_OR_RETURN(std::string name, ParseName("measurement name after FROM"));
+  ASSIGN_OR_RETURN(std::string name, ParseMeasurement("measurement name after FROM"));
   return std::optional<std::string>(std::move(name));
+}
+
+absl::StatusOr<std::string> Parser::ParseRegex(std::string_view after) {
+  const Token& t = Peek();
+  if (t.kind != TokenKind::kRegex) {
+    return Expected(absl::StrCat("a regular expression such as /^cpu/ after ", std::string(after)),
+                    t);
+  }
+  RE2::Options options;
+  options.set_log_errors(false);
+  const RE2 re(t.value, options);
+  if (!re.ok()) {
+    return ErrorAt(t, absl::StrCat("expected a valid RE2 regular expression, found ",
+                                   DescribeToken(t), " (", re.error(), ")"));
+  }
+  Next();
+  return t.value;
 }
 
 absl::Status Parser::ExpectEnd(const std::vector<std::string_view>& alternatives) {
@@ -198,7 +231,7 @@ absl::StatusOr<Statement> Parser::ParseDelete() {
   Next();  // DELETE
   RETURN_IF_ERROR(ExpectKeyword("FROM", "FROM after DELETE"));
   DeleteStatement stmt;
-  ASSIGN_OR_RETURN(stmt.measurement, ParseName("measurement name after FROM"));
+  ASSIGN_OR_RETURN(stmt.measurement, ParseMeasurement("measurement name after FROM"));
   if (AcceptKeyword("WHERE")) {
     ASSIGN_OR_RETURN(stmt.where, ParseWhere(WhereMode::kTagsOnly, "DELETE"));
     RETURN_IF_ERROR(ExpectEnd({"AND", "OR"}));
@@ -210,10 +243,7 @@ absl::StatusOr<Statement> Parser::ParseDelete() {
 
 absl::StatusOr<Statement> Parser::ParseShow() {
   Next();  // SHOW
-  if (AcceptKeyword("MEASUREMENTS")) {
-    RETURN_IF_ERROR(ExpectEnd({}));
-    return ShowMeasurementsStatement{};
-  }
+  if (AtKeyword("MEASUREMENTS")) return ParseShowMeasurements();
   if (AtKeyword("FIELDS") || AtKeyword("FIELD")) {
     if (AcceptKeyword("FIELD")) {
       RETURN_IF_ERROR(ExpectKeyword("KEYS", "KEYS after SHOW FIELD"));
@@ -222,32 +252,87 @@ absl::StatusOr<Statement> Parser::ParseShow() {
     }
     ShowFieldKeysStatement stmt;
     ASSIGN_OR_RETURN(stmt.measurement, ParseOptionalFrom());
-    RETURN_IF_ERROR(ExpectEnd(AfterOptionalFrom(stmt.measurement)));
+    RETURN_IF_ERROR(ParseShowTail("SHOW FIELD KEYS", nullptr, &stmt.paging,
+                                  AfterOptionalFrom(stmt.measurement)));
     return stmt;
   }
   if (AcceptKeyword("TAG")) {
     if (AtKeyword("VALUES")) return ParseShowTagValues();
-    RETURN_IF_ERROR(ExpectKeyword("KEYS", "KEYS or VALUES after SHOW TAG"));
-    ShowTagKeysStatement stmt;
-    ASSIGN_OR_RETURN(stmt.measurement, ParseOptionalFrom());
-    RETURN_IF_ERROR(ExpectEnd(AfterOptionalFrom(stmt.measurement)));
-    return stmt;
+    if (AtKeyword("KEYS")) return ParseShowTagKeys();
+    return Expected("KEYS or VALUES after SHOW TAG", Peek());
   }
   if (AcceptKeyword("SERIES")) {
     ShowSeriesStatement stmt;
     ASSIGN_OR_RETURN(stmt.measurement, ParseOptionalFrom());
-    if (AcceptKeyword("WHERE")) {
-      ASSIGN_OR_RETURN(stmt.where, ParseWhere(WhereMode::kTagsOnly, "SHOW SERIES"));
-      RETURN_IF_ERROR(ExpectEnd({"AND", "OR"}));
-    } else if (stmt.measurement.has_value()) {
-      RETURN_IF_ERROR(ExpectEnd({"WHERE"}));
-    } else {
-      RETURN_IF_ERROR(ExpectEnd({"FROM", "WHERE"}));
-    }
+    RETURN_IF_ERROR(ParseShowTail("SHOW SERIES", &stmt.where, &stmt.paging,
+                                  AfterOptionalFrom(stmt.measurement)));
     return stmt;
   }
   return Expected("MEASUREMENTS, FIELDS, FIELD KEYS, TAG KEYS, TAG VALUES or SERIES after SHOW",
                   Peek());
+}
+
+absl::Status Parser::ParseShowTail(std::string_view statement, std::optional<Condition>* where,
+                                   ShowPaging* paging, std::vector<std::string_view> before) {
+  if (where != nullptr) {
+    if (AcceptKeyword("WHERE")) {
+      ASSIGN_OR_RETURN(*where, ParseWhere(WhereMode::kTagsOnly, statement));
+      before = {"AND", "OR"};
+    } else {
+      before.push_back("WHERE");
+    }
+  }
+  if (AcceptKeyword("LIMIT")) {
+    ASSIGN_OR_RETURN(paging->limit, ParsePositiveInteger("LIMIT"));
+    before.clear();
+  } else {
+    before.push_back("LIMIT");
+  }
+  if (AcceptKeyword("OFFSET")) {
+    const std::string what = "a non-negative integer after OFFSET";
+    const Token& first = Peek();
+    ASSIGN_OR_RETURN(Number n, ParseNumber(what));
+    if (!n.is_integer || n.integer < 0) {
+      return ErrorAt(first, absl::StrCat("expected ", what, ", found '", n.text, "'"));
+    }
+    paging->offset = n.integer;
+    before.clear();
+  } else {
+    before.push_back("OFFSET");
+  }
+  return ExpectEnd(before);
+}
+
+absl::StatusOr<Statement> Parser::ParseShowMeasurements() {
+  Next();  // MEASUREMENTS
+  ShowMeasurementsStatement stmt;
+  std::vector<std::string_view> before;
+  if (AcceptKeyword("WITH")) {
+    RETURN_IF_ERROR(ExpectKeyword("MEASUREMENT", "MEASUREMENT after SHOW MEASUREMENTS WITH"));
+    NameMatch match;
+    if (Accept(TokenKind::kMatch)) {
+      match.op = CompareOp::kMatch;
+      ASSIGN_OR_RETURN(match.value, ParseRegex("WITH MEASUREMENT =~"));
+    } else if (Accept(TokenKind::kEq)) {
+      ASSIGN_OR_RETURN(match.value, ParseMeasurement("measurement name after WITH MEASUREMENT ="));
+    } else {
+      return Expected("= or =~ after WITH MEASUREMENT", Peek());
+    }
+    stmt.with_measurement = std::move(match);
+  } else {
+    before.push_back("WITH MEASUREMENT");
+  }
+  RETURN_IF_ERROR(ParseShowTail("SHOW MEASUREMENTS", nullptr, &stmt.paging, before));
+  return stmt;
+}
+
+absl::StatusOr<Statement> Parser::ParseShowTagKeys() {
+  Next();  // KEYS
+  ShowTagKeysStatement stmt;
+  ASSIGN_OR_RETURN(stmt.measurement, ParseOptionalFrom());
+  RETURN_IF_ERROR(ParseShowTail("SHOW TAG KEYS", &stmt.where, &stmt.paging,
+                                AfterOptionalFrom(stmt.measurement)));
+  return stmt;
 }
 
 absl::StatusOr<Statement> Parser::ParseShowTagValues() {
@@ -260,15 +345,56 @@ absl::StatusOr<Statement> Parser::ParseShowTagValues() {
         Peek());
   }
   RETURN_IF_ERROR(ExpectKeyword("KEY", "KEY after WITH"));
-  RETURN_IF_ERROR(Expect(TokenKind::kEq, "'=' after WITH KEY"));
-  if (Peek().kind == TokenKind::kString) {
-    stmt.key = Next().value;
-  } else {
-    ASSIGN_OR_RETURN(stmt.key, ParseName("tag key after WITH KEY ="));
-  }
-  if (stmt.key.empty()) return Expected("a non-empty tag key", Previous());
-  RETURN_IF_ERROR(ExpectEnd({}));
+  ASSIGN_OR_RETURN(stmt.key, ParseKeyMatch());
+  RETURN_IF_ERROR(ParseShowTail("SHOW TAG VALUES", &stmt.where, &stmt.paging, {}));
   return stmt;
+}
+
+absl::StatusOr<KeyMatch> Parser::ParseKeyMatch() {
+  KeyMatch match;
+  // A tag key: a name, or (as InfluxQL also takes it) a single-quoted string.
+  const auto key = [&](std::string_view what) -> absl::StatusOr<std::string> {
+    std::string k;
+    if (Peek().kind == TokenKind::kString) {
+      k = Next().value;
+    } else {
+      ASSIGN_OR_RETURN(k, ParseName(what));
+    }
+    if (k.empty()) return Expected("a non-empty tag key", Previous());
+    return k;
+  };
+  const Token& op = Peek();
+  switch (op.kind) {
+    case TokenKind::kEq:
+    case TokenKind::kNe: {
+      Next();
+      match.kind = op.kind == TokenKind::kEq ? KeyMatch::Kind::kEq : KeyMatch::Kind::kNe;
+      ASSIGN_OR_RETURN(std::string k,
+                       key(absl::StrCat("tag key after WITH KEY ", std::string(op.text))));
+      match.values.push_back(std::move(k));
+      return match;
+    }
+    case TokenKind::kMatch:
+    case TokenKind::kNotMatch: {
+      Next();
+      match.kind =
+          op.kind == TokenKind::kMatch ? KeyMatch::Kind::kMatch : KeyMatch::Kind::kNotMatch;
+      ASSIGN_OR_RETURN(std::string re, ParseRegex(absl::StrCat("WITH KEY ", std::string(op.text))));
+      match.values.push_back(std::move(re));
+      return match;
+    }
+    default:
+      break;
+  }
+  if (!AcceptKeyword("IN")) return Expected("=, !=, =~, !~ or IN after WITH KEY", op);
+  match.kind = KeyMatch::Kind::kIn;
+  RETURN_IF_ERROR(Expect(TokenKind::kLParen, "'(' after WITH KEY IN"));
+  do {
+    ASSIGN_OR_RETURN(std::string k, key("tag key in WITH KEY IN (...)"));
+    match.values.push_back(std::move(k));
+  } while (Accept(TokenKind::kComma));
+  RETURN_IF_ERROR(Expect(TokenKind::kRParen, "',' or ')' in WITH KEY IN (...)"));
+  return match;
 }
 
 }  // namespace telemdb::query::lang

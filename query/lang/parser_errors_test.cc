@@ -64,8 +64,9 @@ TEST(ParseErrorTest, Functions) {
       {"SELECT foo(x) FROM m",
        "line 1, column 8: expected a function (count, sum, mean, avg, min, max, first, last, "
        "spread, stddev, median, percentile, integral, distinct, predict_linear, "
-       "time_to_threshold, rate, derivative, difference, moving_average, ewma, zscore, "
-       "anomaly_score, anomalies, holt_winters, holt_winters_with_fit, forecast), found unknown "
+       "time_to_threshold, mode, top, bottom, rate, derivative, difference, moving_average, ewma, "
+       "zscore, anomaly_score, anomalies, non_negative_derivative, non_negative_difference, "
+       "cumulative_sum, elapsed, holt_winters, holt_winters_with_fit, forecast), found unknown "
        "function 'foo'"},
       {"SELECT mean() FROM m", "line 1, column 13: expected a field name in mean(...), found ')'"},
       {"SELECT mean(*) FROM m", "line 1, column 13: expected a field name in mean(...), found '*'"},
@@ -312,11 +313,14 @@ TEST(ParseErrorTest, ShowAndDelete) {
       {"SHOW DATABASES",
        "line 1, column 6: expected MEASUREMENTS, FIELDS, FIELD KEYS, TAG KEYS, "
        "TAG VALUES or SERIES after SHOW, found 'DATABASES'"},
-      {"SHOW MEASUREMENTS FROM m", "line 1, column 19: expected end of query, found 'FROM'"},
+      {"SHOW MEASUREMENTS FROM m",
+       "line 1, column 19: expected WITH MEASUREMENT, LIMIT, OFFSET or end of query, found 'FROM'"},
       {"SHOW FIELD", "line 1, column 11: expected KEYS after SHOW FIELD, found end of query"},
-      {"SHOW FIELDS m", "line 1, column 13: expected FROM or end of query, found 'm'"},
+      {"SHOW FIELDS m",
+       "line 1, column 13: expected FROM, LIMIT, OFFSET or end of query, found 'm'"},
       {"SHOW TAG", "line 1, column 9: expected KEYS or VALUES after SHOW TAG, found end of query"},
-      {"SHOW TAG KEYS FROM m x", "line 1, column 22: expected end of query, found 'x'"},
+      {"SHOW TAG KEYS FROM m x",
+       "line 1, column 22: expected WHERE, LIMIT, OFFSET or end of query, found 'x'"},
       {"SHOW TAG VALUES",
        "line 1, column 16: expected FROM or WITH KEY = <tag key>, found end "
        "of query"},
@@ -327,15 +331,17 @@ TEST(ParseErrorTest, ShowAndDelete) {
        "line 1, column 22: expected KEY after WITH, found "
        "'device'"},
       {"SHOW TAG VALUES WITH KEY device",
-       "line 1, column 26: expected '=' after WITH KEY, found "
+       "line 1, column 26: expected =, !=, =~, !~ or IN after WITH KEY, found "
        "'device'"},
       {"SHOW TAG VALUES WITH KEY = ",
        "line 1, column 28: expected tag key after WITH KEY =, "
        "found end of query"},
       {"SHOW TAG VALUES WITH KEY = ''",
        "line 1, column 28: expected a non-empty tag key, found string ''"},
-      {"SHOW SERIES x", "line 1, column 13: expected FROM, WHERE or end of query, found 'x'"},
-      {"SHOW SERIES FROM m x", "line 1, column 20: expected WHERE or end of query, found 'x'"},
+      {"SHOW SERIES x",
+       "line 1, column 13: expected FROM, WHERE, LIMIT, OFFSET or end of query, found 'x'"},
+      {"SHOW SERIES FROM m x",
+       "line 1, column 20: expected WHERE, LIMIT, OFFSET or end of query, found 'x'"},
       {"DELETE m", "line 1, column 8: expected FROM after DELETE, found 'm'"},
       {"DELETE FROM m x", "line 1, column 15: expected WHERE or end of query, found 'x'"},
       {"DELETE FROM m WHERE a = 'x' b",

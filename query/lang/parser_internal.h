@@ -64,8 +64,13 @@ class Parser {
   // An identifier: a bare word that is not reserved, or a double-quoted name. A reserved word
   // in its place gets a hint to quote it.
   absl::StatusOr<std::string> ParseName(std::string_view what);
+  // A measurement name, possibly qualified: m, rp.m, db.rp.m or db..m (with any part quoted);
+  // returns the last part (db and rp are ignored: one database per server).
+  absl::StatusOr<std::string> ParseMeasurement(std::string_view what);
   // FROM <measurement>, if present.
   absl::StatusOr<std::optional<std::string>> ParseOptionalFrom();
+  // A regex token compiled with RE2; its pattern. `after` names what it follows.
+  absl::StatusOr<std::string> ParseRegex(std::string_view after);
   // Optional ';' then the end; otherwise "expected <alternatives or> end of query".
   absl::Status ExpectEnd(const std::vector<std::string_view>& alternatives);
   absl::StatusOr<Number> ParseNumber(std::string_view what);
@@ -73,11 +78,33 @@ class Parser {
   // ---- statements (parser.cc)
   absl::StatusOr<Statement> ParseDelete();
   absl::StatusOr<Statement> ParseShow();
+  absl::StatusOr<Statement> ParseShowMeasurements();
+  absl::StatusOr<Statement> ParseShowTagKeys();
   absl::StatusOr<Statement> ParseShowTagValues();
+  absl::StatusOr<KeyMatch> ParseKeyMatch();
+  // [WHERE tags] (when `where` is set) [LIMIT n] [OFFSET k], then the end. `before` lists
+  // what could still have come before these clauses, for the error message.
+  absl::Status ParseShowTail(std::string_view statement, std::optional<Condition>* where,
+                             ShowPaging* paging, std::vector<std::string_view> before);
 
   // ---- SELECT (parser_select.cc)
   absl::StatusOr<Statement> ParseSelect();
   absl::StatusOr<SelectItem> ParseSelectItem(std::string_view after);
+  // Arithmetic over one term (a field or function call) and numeric constants: the term goes
+  // to `item`, the steps to item->math (parser_math.cc).
+  struct MathOperand {
+    bool constant = false;
+    double value = 0;              // when constant
+    std::vector<MathStep> steps;   // otherwise: what applies to the term so far
+    const Token* token = nullptr;  // where it starts
+  };
+  absl::StatusOr<MathOperand> ParseAdditive(SelectItem* item, const Token** term, int depth);
+  absl::StatusOr<MathOperand> ParseMultiplicative(SelectItem* item, const Token** term, int depth);
+  absl::StatusOr<MathOperand> ParseUnary(SelectItem* item, const Token** term, int depth);
+  absl::StatusOr<MathOperand> Combine(MathOperand lhs, const Token& op, MathOperand rhs);
+  absl::Status ParseTerm(SelectItem* item, std::string_view after);
+  // tz('...') at the end of a SELECT: always an error saying why and what to use instead.
+  absl::Status RefuseTz();
   absl::Status ParseCall(SelectItem* item);
   absl::Status ParseAggregateArgs(const FunctionInfo& info, SelectItem* item);
   absl::Status ParseParamAndClose(const FunctionInfo& info, Call* call);
@@ -108,6 +135,7 @@ class Parser {
   WhereMode where_mode_ = WhereMode::kAny;
   std::string_view where_statement_;  // "DELETE" / "SHOW SERIES" in kTagsOnly
   std::vector<size_t> time_tokens_;   // indexes of `time` tokens parsed in the current WHERE
+  std::string_view item_after_;       // what the select item being parsed follows ("SELECT")
 };
 
 }  // namespace telemdb::query::lang

@@ -42,7 +42,7 @@ absl::StatusOr<Statement> Parser::ParseSelect() {
     stmt.items.push_back(std::move(item));
   } while (Accept(TokenKind::kComma));
   RETURN_IF_ERROR(ExpectKeyword("FROM", "FROM after select list"));
-  ASSIGN_OR_RETURN(stmt.measurement, ParseName("measurement name after FROM"));
+  ASSIGN_OR_RETURN(stmt.measurement, ParseMeasurement("measurement name after FROM"));
 
   // Clauses come in a fixed order. `expect` lists what may still follow, for the error about
   // an unexpected token.
@@ -82,6 +82,7 @@ absl::StatusOr<Statement> Parser::ParseSelect() {
     ASSIGN_OR_RETURN(stmt.slimit, ParsePositiveInteger("SLIMIT"));
     after({}, 6);
   }
+  if (AtKeyword("tz") && Peek(1).kind == TokenKind::kLParen) return RefuseTz();
   RETURN_IF_ERROR(ExpectEnd(expect));
   RETURN_IF_ERROR(CheckSelectList(stmt, item_tokens, fill_token));
   return stmt;
@@ -91,16 +92,43 @@ absl::StatusOr<SelectItem> Parser::ParseSelectItem(std::string_view after) {
   SelectItem item;
   if (Accept(TokenKind::kStar)) {
     item.wildcard = true;
-  } else if (IsFunctionCallStart(Peek(), Peek(1))) {
-    RETURN_IF_ERROR(ParseCall(&item));
   } else {
-    ASSIGN_OR_RETURN(item.field,
-                     ParseName(absl::StrCat("field, '*' or function after ", std::string(after))));
+    const Token* term = nullptr;
+    const Token& start = Peek();
+    item_after_ = after;
+    ASSIGN_OR_RETURN(MathOperand e, ParseAdditive(&item, &term, 0));
+    if (e.constant) {
+      return ErrorAt(start, absl::StrCat("expected a field or function in the select item after ",
+                                         std::string(after), ", found only constants"));
+    }
+    item.math = std::move(e.steps);
   }
   if (AcceptKeyword("AS")) {
     ASSIGN_OR_RETURN(item.alias, ParseName("alias after AS"));
   }
   return item;
+}
+
+absl::Status Parser::ParseTerm(SelectItem* item, std::string_view after) {
+  if (IsFunctionCallStart(Peek(), Peek(1))) return ParseCall(item);
+  ASSIGN_OR_RETURN(item->field,
+                   ParseName(absl::StrCat("field, '*' or function after ", std::string(after))));
+  return absl::OkStatus();
+}
+
+absl::Status Parser::RefuseTz() {
+  const Token& tz = Next();
+  Next();  // '('
+  const Token& zone = Peek();
+  if (zone.kind != TokenKind::kString) {
+    return Expected("a time zone string such as 'Europe/Berlin' in tz(...)", zone);
+  }
+  return ErrorAt(
+      tz, absl::StrCat("tz('", zone.value,
+                       "') is not supported: GROUP BY time buckets and all times are UTC in "
+                       "telemdb; use GROUP BY time(interval, offset) for buckets shifted by a "
+                       "fixed offset (e.g. time(1d, -1h) for days starting at midnight UTC+01:00) "
+                       "and convert times to local time in the client"));
 }
 
 absl::Status Parser::ParseCall(SelectItem* item) {
@@ -128,6 +156,13 @@ absl::Status Parser::ParseCall(SelectItem* item) {
   }
   if (IsFunctionCallStart(operand, Peek(1))) {
     const FunctionInfo* inner = LookupFunction(operand.text);
+    if (inner != nullptr &&
+        (inner->function == Function::kTop || inner->function == Function::kBottom)) {
+      return ErrorAt(operand, absl::StrCat("expected a field or an aggregate in ", where,
+                                           ", found selector ", Quoted(operand.text),
+                                           " (top() and bottom() return several points per "
+                                           "bucket and cannot be nested)"));
+    }
     if (inner == nullptr || inner->kind != FunctionKind::kAggregate) {
       return ErrorAt(
           operand,
@@ -192,6 +227,31 @@ absl::Status Parser::ParseParamAndClose(const FunctionInfo& info, Call* call) {
       }
       Next();
       call->unit_ns = unit.duration_ns;
+      break;
+    }
+    case ParamKind::kElapsedUnit: {
+      call->unit_ns = kElapsedDefaultUnitNs;
+      if (!Accept(TokenKind::kComma)) break;
+      const Token& unit = Peek();
+      if (unit.kind != TokenKind::kDuration || unit.duration_ns <= 0) {
+        return Expected(absl::StrCat("a positive duration as the unit in ", signature), unit);
+      }
+      Next();
+      call->unit_ns = unit.duration_ns;
+      break;
+    }
+    case ParamKind::kSelectN: {
+      if (Peek().kind == TokenKind::kComma &&
+          (Peek(1).kind == TokenKind::kIdent || Peek(1).kind == TokenKind::kQuotedIdent)) {
+        return ErrorAt(Peek(1),
+                       absl::StrCat("expected the number of points n in ", signature,
+                                    ", found tag key ", DescribeToken(Peek(1)), " (the form ",
+                                    std::string(info.name), "(field, tag, n) is not supported)"));
+      }
+      RETURN_IF_ERROR(Expect(TokenKind::kComma, absl::StrCat("',' and n in ", signature)));
+      ASSIGN_OR_RETURN(call->count,
+                       ParseBoundedInteger(absl::StrCat("the number of points n in ", signature), 1,
+                                           kMaxSelected));
       break;
     }
     case ParamKind::kWindow: {
@@ -480,8 +540,34 @@ absl::Status Parser::CheckSelectList(const SelectStatement& stmt,
                                       "found no GROUP BY time(...)"));
     }
   }
+  for (size_t i = 0; i < stmt.items.size(); ++i) {
+    const SelectItem& item = stmt.items[i];
+    const std::optional<Call>& outer = item.transform ? item.transform : item.aggregate;
+    if (item.math.empty() || !outer.has_value()) continue;
+    const FunctionInfo& info = GetFunctionInfo(outer->function);
+    if (info.kind == FunctionKind::kForecast || outer->function == Function::kAnomalies ||
+        outer->function == Function::kDistinct || outer->function == Function::kTop ||
+        outer->function == Function::kBottom) {
+      return ErrorAt(*item_tokens[i],
+                     absl::StrCat("expected arithmetic only on a field, an aggregate or a "
+                                  "transform, found it on ",
+                                  std::string(info.name), "(...), which returns ",
+                                  info.kind == FunctionKind::kForecast ? "forecast rows"
+                                                                       : "several values or rows",
+                                  " (arithmetic is not supported there)"));
+    }
+  }
   for (size_t i = 0; i < stmt.items.size() && stmt.items.size() > 1; ++i) {
     const SelectItem& item = stmt.items[i];
+    if (item.aggregate.has_value() && (item.aggregate->function == Function::kTop ||
+                                       item.aggregate->function == Function::kBottom)) {
+      return ErrorAt(
+          *item_tokens[i],
+          absl::StrCat("expected ", std::string(GetFunctionInfo(item.aggregate->function).name),
+                       "(...) as the only select item (a selector of several points "
+                       "per bucket cannot be combined with other items), found other "
+                       "items beside it"));
+    }
     if (item.transform.has_value() && item.transform->function == Function::kAnomalies) {
       return ErrorAt(*item_tokens[i],
                      "expected anomalies(...) as the only select item (it returns only the rows "

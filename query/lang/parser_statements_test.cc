@@ -47,12 +47,14 @@ TEST(ParseShowTest, TagKeys) {
 TEST(ParseShowTest, TagValues) {
   ShowTagValuesStatement s = ParseAs<ShowTagValuesStatement>("SHOW TAG VALUES WITH KEY = device");
   EXPECT_EQ(s.measurement, std::nullopt);
-  EXPECT_EQ(s.key, "device");
+  EXPECT_EQ(s.key.values, std::vector<std::string>{"device"});
   s = ParseAs<ShowTagValuesStatement>("SHOW TAG VALUES FROM motors WITH KEY = \"site id\"");
   EXPECT_EQ(s.measurement, "motors");
-  EXPECT_EQ(s.key, "site id");
-  EXPECT_EQ(ParseAs<ShowTagValuesStatement>("SHOW TAG VALUES WITH KEY = 'line'").key, "line");
-  EXPECT_EQ(ParseAs<ShowTagValuesStatement>("show tag values with key = name").key, "name");
+  EXPECT_EQ(s.key.values, std::vector<std::string>{"site id"});
+  EXPECT_EQ(ParseAs<ShowTagValuesStatement>("SHOW TAG VALUES WITH KEY = 'line'").key.values,
+            std::vector<std::string>{"line"});
+  EXPECT_EQ(ParseAs<ShowTagValuesStatement>("show tag values with key = name").key.values,
+            std::vector<std::string>{"name"});
 }
 
 TEST(ParseShowTest, Series) {
@@ -74,7 +76,8 @@ TEST(ParseShowTest, ContextualWordsAreNamesElsewhere) {
       "SELECT measurements, fields, field, keys, tag, values, series, with, key "
       "FROM tag WHERE key = 'k'");
   EXPECT_EQ(s.items.size(), 9u);
-  EXPECT_EQ(ParseAs<ShowTagValuesStatement>("SHOW TAG VALUES FROM with WITH KEY = key").key, "key");
+  EXPECT_EQ(ParseAs<ShowTagValuesStatement>("SHOW TAG VALUES FROM with WITH KEY = key").key.values,
+            std::vector<std::string>{"key"});
 }
 
 }  // namespace

@@ -59,6 +59,12 @@ absl::StatusOr<lang::Call> MakeCall(const std::string& name, const v1::SelectExp
       c.method = e.method();
       c.season = e.season();
       break;
+    case lang::ParamKind::kElapsedUnit:
+      c.unit_ns = e.unit_ns() > 0 ? e.unit_ns() : lang::kElapsedDefaultUnitNs;
+      break;
+    case lang::ParamKind::kSelectN:
+      c.count = e.count();
+      break;
     case lang::ParamKind::kNone:
       break;
   }
