@@ -16,6 +16,8 @@ find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS headers)
 find_package(Snappy CONFIG REQUIRED)
 find_package(prometheus-cpp CONFIG REQUIRED COMPONENTS core)
 find_package(tomlplusplus CONFIG REQUIRED)
+# Paho C only in tests and benchmarks (measured against the bridge's own client: docs/mqtt.md).
+find_package(eclipse-paho-mqtt-c CONFIG REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(LIBEDIT REQUIRED IMPORTED_TARGET libedit)
