@@ -118,9 +118,11 @@ absl::Status Client::HandlePacket(const FixedHeader& h, std::string_view body,
       return absl::OkStatus();
     }
     case PacketType::kPuback:
+      publishes_acknowledged_++;
+      return DecodeAck(version_, body).status();  // of our own PUBLISH (dead letters)
     case PacketType::kPubcomp:
     case PacketType::kPubrec:
-      return DecodeAck(version_, body).status();  // of our dead letters; nothing to do
+      return DecodeAck(version_, body).status();
     case PacketType::kSuback: {
       ASSIGN_OR_RETURN(Suback s, DecodeSuback(version_, body));
       if (s.packet_id == suback_wanted_) {

@@ -90,6 +90,8 @@ class Client {
   absl::Status KeepAlive();
   // Sends DISCONNECT (the session stays on the broker) and closes.
   void Disconnect();
+  // PUBACKs received for QueuePublish() messages so far.
+  uint64_t publishes_acknowledged() const { return publishes_acknowledged_; }
 
  private:
   Client(std::unique_ptr<Transport> t, Version v, absl::Duration keep_alive, const ClientOptions& o)
@@ -126,6 +128,7 @@ class Client {
   absl::Time last_sent_ = absl::Now();
   absl::Time ping_sent_ = absl::InfinitePast();  // outstanding PINGREQ, if any
   bool ping_outstanding_ = false;
+  uint64_t publishes_acknowledged_ = 0;
 };
 
 }  // namespace telemdb::ingest::mqtt
