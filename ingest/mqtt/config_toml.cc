@@ -4,7 +4,9 @@
 // in ParseMqttConfig only; nothing else of toml++ used here throws.
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <fstream>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 
@@ -136,6 +138,16 @@ class Table {
     const toml::node* n = Mark(key);
     return n == nullptr ? nullptr : n->as_table();
   }
+  // An error for the first key not in `allowed`: checked first, so that a misspelt key is
+  // reported as such rather than as the key it was meant to be missing.
+  absl::Status CheckKeys(std::initializer_list<std::string_view> allowed) const {
+    for (const auto& [k, v] : t_) {
+      if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
+        return Error(k.str(), "unknown key (docs/mqtt.md lists the keys)");
+      }
+    }
+    return absl::OkStatus();
+  }
   // An error for the first key that was never read.
   absl::Status CheckNoUnknown() const {
     for (const auto& [k, v] : t_) {
@@ -227,6 +239,10 @@ absl::Status ParseUrl(BrokerConfig* b) {
 }
 
 absl::StatusOr<BrokerConfig> ParseBroker(Table t, const std::string& base_dir) {
+  RETURN_IF_ERROR(
+      t.CheckKeys({"name", "url", "client_id", "protocol", "username", "password_file", "ca_file",
+                   "cert_file", "key_file", "verify_hostname", "keep_alive", "session_expiry",
+                   "connect_timeout", "reconnect_min", "reconnect_max"}));
   BrokerConfig b;
   RETURN_IF_ERROR(t.Get("name", &b.name));
   if (!IsSimpleName(b.name)) return t.Error("name", "use letters, digits, _ - . (1-64)");
@@ -310,6 +326,8 @@ absl::Status CollectTypes(const toml::table& t, const std::string& prefix, Table
 }
 
 absl::Status ParseJson(Table t, JsonMapping* j) {
+  RETURN_IF_ERROR(t.CheckKeys(
+      {"timestamp_field", "timestamp_format", "tags", "ignore", "measurement_field", "types"}));
   RETURN_IF_ERROR(t.Get("timestamp_field", &j->timestamp_field));
   std::string format = "auto";
   RETURN_IF_ERROR(t.Get("timestamp_format", &format));
@@ -339,6 +357,10 @@ absl::StatusOr<SubscriptionConfig> ParseSubscription(Table t, int index, const M
                                                      const std::string& base_dir,
                                                      const LoadOptions& options,
                                                      const std::string& file) {
+  RETURN_IF_ERROR(t.CheckKeys(
+      {"name", "broker", "topic", "qos", "format", "token_file", "topic_template", "measurement",
+       "missing_timestamp", "field", "value_type", "precision", "json", "connections",
+       "receive_maximum", "max_message_bytes", "max_values_per_message", "dead_letter_topic"}));
   SubscriptionConfig s;
   s.name = absl::StrCat("sub", index + 1);
   RETURN_IF_ERROR(t.Get("name", &s.name));
