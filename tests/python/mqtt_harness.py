@@ -91,7 +91,8 @@ class Mosquitto:
         for name in ("mosquitto.out", "mosquitto.log"):
             p = os.path.join(self.dir, name)
             if os.path.exists(p):
-                text += open(p, errors="replace").read()
+                with open(p, errors="replace") as f:
+                    text += f.read()
         return text
 
     @property
@@ -224,17 +225,19 @@ class TelemdbWithMqtt:
         return body.decode()
 
     def log(self):
-        return open(self.server.log_path, errors="replace").read()
+        with open(self.server.log_path, errors="replace") as f:
+            return f.read()
 
     def audit(self):
         """The audit log's records (decoded JSON lines)."""
         path = os.path.join(self.data, "audit.log")
         out = []
-        for line in open(path, errors="replace"):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
+        with open(path, errors="replace") as f:
+            for line in f:
+                try:
+                    out.append(json.loads(line))
+                except ValueError:
+                    pass
         return out
 
     def rss_bytes(self):
