@@ -183,8 +183,10 @@ absl::Status Decoder::DecodeLineProtocol(std::string_view payload, const TopicVa
         return absl::OkStatus();
       },
       [&](const lineproto::LineError& e) {
-        error = absl::StrCat("line ", e.line_number, ": ", e.reason, " (\"", ClientText(e.line, 64),
-                             "\")");
+        // The parser's reason can quote a whole token (an invalid timestamp of kilobytes):
+        // capped like every other piece of client text.
+        error = absl::StrCat("line ", e.line_number, ": ", ClientText(e.reason, 200), " (\"",
+                             ClientText(e.line, 64), "\")");
       });
   if (!s.ok()) {
     return error.empty() ? s : absl::InvalidArgumentError(error);
