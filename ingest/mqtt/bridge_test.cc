@@ -204,7 +204,10 @@ TEST_F(BridgeTest, RevokedTokenStopsAcknowledgingUntilReload) {
   ASSERT_TRUE(broker_.WaitFor(PacketType::kPuback, 1, absl::Seconds(10)));
   ASSERT_THAT(tokens_->Revoke(token_id_), IsOk());
   broker_.Publish("d/a1", Reading(2), 1, 2);
-  absl::SleepFor(absl::Milliseconds(800));
+  for (int i = 0; i < 500 && Snap().state != "unauthorized"; i++) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  absl::SleepFor(absl::Milliseconds(300));
   EXPECT_EQ(broker_.seen(PacketType::kPuback).size(), 1u);  // not acknowledged
   EXPECT_EQ(Points("a1").size(), 1u);
   SubscriptionSnapshot s = Snap();
@@ -280,7 +283,9 @@ TEST_F(BridgeRetryTest, StorageRefusingForNowIsRetriedWithoutAcknowledging) {
   ASSERT_THAT(db_->Write(&g, storage::WriteOptions()).status(), IsOk());
   Start();
   broker_.Publish("d/a1", Reading(1), 1, 1);
-  absl::SleepFor(absl::Seconds(1));
+  for (int i = 0; i < 500 && Snap().write_retries < 2; i++) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
   EXPECT_TRUE(broker_.seen(PacketType::kPuback).empty());
   SubscriptionSnapshot s = Snap();
   EXPECT_GT(s.write_retries, 0u);
