@@ -3,7 +3,7 @@
 // time, and the state of the subscription's connections.
 //
 // Thread safety: SubscriptionCounters is updated by the subscription's connection threads
-// and read by anyone (atomics; the state text under a mutex).
+// and read by anyone (atomics).
 #ifndef TELEMDB_INGEST_MQTT_STATS_H_
 #define TELEMDB_INGEST_MQTT_STATS_H_
 
@@ -12,8 +12,6 @@
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "absl/synchronization/mutex.h"
 
 namespace telemdb::ingest::mqtt {
 

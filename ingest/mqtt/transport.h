@@ -6,6 +6,9 @@
 // TlsContext holds what every TLS connection to one broker shares: the CA to verify the
 // broker with (or the system's), and the client certificate and key for mTLS.
 //
+// Plain TCP writes use MSG_NOSIGNAL; OpenSSL writes with write(2), so a process using TLS
+// transports must ignore SIGPIPE (telemdbd does; so do the tests and benchmarks).
+//
 // Thread safety: a TlsContext is thread-safe once created. A Transport is used by one thread.
 #ifndef TELEMDB_INGEST_MQTT_TRANSPORT_H_
 #define TELEMDB_INGEST_MQTT_TRANSPORT_H_
