@@ -12,7 +12,7 @@ only=" $* "
 build=${ASAN_BUILD_DIR:-build-asan}
 targets=(chunk_decode_fuzzer:storage/codec lineproto_fuzzer:ingest/lineproto
          query_parser_fuzzer:query/lang wal_reader_fuzzer:fuzz write_request_fuzzer:fuzz
-         csv_fuzzer:cli)
+         csv_fuzzer:cli mqtt_fuzzer:ingest/mqtt)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 failed=0

@@ -99,6 +99,8 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
                  "open HTTP connections; one more gets 503")
       ->capture_default_str();
   app.add_flag("--metrics-public", o.metrics_public, "serve /metrics without a token");
+  app.add_option("--mqtt-config", o.mqtt_config,
+                 "TOML file of MQTT brokers and subscriptions to consume (docs/mqtt.md)");
   app.add_option("--remote-write-measurement", o.remote_write_measurement,
                  "measurement of Prometheus samples (default: the metric name)");
   app.add_option("--auth", o.auth, "token (bearer tokens) or none (loopback only)")

@@ -12,6 +12,7 @@
 #include "auth/authenticator.h"
 #include "auth/identity_stats.h"
 #include "http/server.h"
+#include "ingest/mqtt/bridge.h"
 #include "ingest/write_path.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/text_serializer.h"
@@ -106,6 +107,71 @@ ProcessFigures ReadProcess() {
     p.open_fds = n > 2 ? n - 3 : 0;  // ".", ".." and the directory's own descriptor
   }
   return p;
+}
+
+// The MQTT bridge, labelled by subscription (docs/mqtt.md, "Monitoring").
+void RenderMqtt(const ingest::mqtt::Bridge& bridge, Families& f) {
+  namespace mq = ingest::mqtt;
+  const std::vector<mq::SubscriptionSnapshot> subs = bridge.Snapshot();
+  auto counter = [&](const char* name, const char* help, auto value) {
+    auto& fam = f.Family(name, help, MetricType::Counter);
+    for (const auto& s : subs) Families::Add(fam, value(s), {{"subscription", s.name}}, true);
+  };
+  auto gauge = [&](const char* name, const char* help, auto value) {
+    auto& fam = f.Family(name, help, MetricType::Gauge);
+    for (const auto& s : subs) Families::Add(fam, value(s), {{"subscription", s.name}}, false);
+  };
+  using Snap = mq::SubscriptionSnapshot;
+  counter("telemdb_mqtt_messages_received_total", "MQTT messages received (redeliveries too).",
+          [](const Snap& s) { return double(s.received); });
+  counter("telemdb_mqtt_messages_acknowledged_total",
+          "MQTT messages acknowledged to the broker (after their points were durable, or "
+          "rejected).",
+          [](const Snap& s) { return double(s.acknowledged); });
+  counter("telemdb_mqtt_messages_stored_total", "MQTT messages whose points were stored.",
+          [](const Snap& s) { return double(s.stored); });
+  counter("telemdb_mqtt_points_stored_total", "Field values stored from MQTT messages.",
+          [](const Snap& s) { return double(s.points); });
+  counter("telemdb_mqtt_messages_redelivered_total", "MQTT messages received with DUP set.",
+          [](const Snap& s) { return double(s.redelivered); });
+  counter("telemdb_mqtt_write_retries_total",
+          "Writes of MQTT messages the storage refused for now and that were retried.",
+          [](const Snap& s) { return double(s.write_retries); });
+  counter("telemdb_mqtt_dead_letters_total", "Rejected MQTT messages republished.",
+          [](const Snap& s) { return double(s.dead_letters); });
+  counter("telemdb_mqtt_reconnects_total", "MQTT connections re-established.",
+          [](const Snap& s) { return double(s.reconnects); });
+  counter("telemdb_mqtt_connection_failures_total", "Failed MQTT connection attempts.",
+          [](const Snap& s) { return double(s.connection_failures); });
+  auto& rej =
+      f.Family("telemdb_mqtt_messages_rejected_total",
+               "MQTT messages acknowledged without being stored, by reason.", MetricType::Counter);
+  for (const auto& s : subs) {
+    for (int r = 0; r < mq::kRejections; r++) {
+      Families::Add(
+          rej, static_cast<double>(s.rejected[r]),
+          {{"subscription", s.name}, {"reason", mq::RejectionName(static_cast<mq::Rejection>(r))}},
+          true);
+    }
+  }
+  gauge("telemdb_mqtt_last_message_timestamp_seconds",
+        "Wall-clock time of the last MQTT message received (0: none).",
+        [](const Snap& s) { return static_cast<double>(s.last_message_ns) / 1e9; });
+  gauge("telemdb_mqtt_connections", "MQTT connections configured.",
+        [](const Snap& s) { return double(s.connections); });
+  gauge("telemdb_mqtt_connections_up", "MQTT connections connected now.",
+        [](const Snap& s) { return double(s.connected); });
+  auto& state = f.Family("telemdb_mqtt_subscription_state",
+                         "1 for the subscription's current state (the most pressing of its "
+                         "connections').",
+                         MetricType::Gauge);
+  for (const auto& s : subs) {
+    for (int k = 0; k <= static_cast<int>(mq::ConnState::kStopped); k++) {
+      const char* name = mq::ConnStateName(static_cast<mq::ConnState>(k));
+      Families::Add(state, s.state == name ? 1 : 0, {{"subscription", s.name}, {"state", name}},
+                    false);
+    }
+  }
 }
 
 }  // namespace
@@ -208,6 +274,7 @@ std::string RenderMetrics(const MetricsSources& s) {
     f.Counter("telemdb_identity_anomalies_total", "identity.anomaly events.",
               static_cast<double>(s.identities->anomalies()));
   }
+  if (s.mqtt != nullptr) RenderMqtt(*s.mqtt, f);
   const ProcessFigures p = ReadProcess();
   f.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", p.rss_bytes);
   f.Counter("process_cpu_seconds_total", "User and system CPU time spent in seconds.",

@@ -2,7 +2,8 @@
 // prometheus-cpp's serializer from what the components already count: the write path per
 // front door, authentication failures, the WAL (bytes, segments, fsync latency), the head,
 // sealing, merging and compaction, RocksDB sizes, queries by front door and kind, the HTTP
-// listener, the audit log, identities and the process (RSS, CPU, open files, threads).
+// listener, the audit log, identities, the MQTT bridge per subscription and the process
+// (RSS, CPU, open files, threads).
 // docs/http.md lists every metric.
 //
 // Thread safety: Render() is thread-safe (every source is).
@@ -22,7 +23,10 @@ class IdentityStats;
 }  // namespace auth
 namespace ingest {
 class WritePath;
+namespace mqtt {
+class Bridge;
 }
+}  // namespace ingest
 namespace query {
 class QueryMetrics;
 }
@@ -40,7 +44,8 @@ struct MetricsSources {
   auth::AuditLog* audit = nullptr;            // may be null
   auth::IdentityStats* identities = nullptr;  // may be null
   const query::QueryMetrics* queries = nullptr;
-  const http::Server* http = nullptr;  // may be null
+  const http::Server* http = nullptr;          // may be null
+  const ingest::mqtt::Bridge* mqtt = nullptr;  // may be null
 };
 
 // The text exposition (version 0.0.4).

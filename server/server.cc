@@ -30,6 +30,7 @@
 #include "rpc/call_tracker.h"
 #include "server/admin_service.h"
 #include "server/http_routes.h"
+#include "server/mqtt_wiring.h"
 #include "server/tls.h"
 #include "storage/crypto/gcm_record_cipher.h"
 #include "storage/crypto/key_ring.h"
@@ -65,6 +66,7 @@ struct Server::Rep {
   std::unique_ptr<ThreadPool> query_workers;
   std::unique_ptr<query::QueryService> query;
   std::unique_ptr<grpc::Server> grpc;
+  std::unique_ptr<ingest::mqtt::Bridge> mqtt;  // stopped first: it writes through `writes`
   int port = 0;
   int http_port = 0;
   bool started = false;
@@ -240,6 +242,7 @@ absl::Status Server::Start() {
 
   r.workers = std::make_unique<ThreadPool>(o.worker_threads);
   r.writes = std::make_unique<ingest::WritePath>(r.db.get(), audit, r.identity_stats.get());
+  ASSIGN_OR_RETURN(r.mqtt, StartMqttBridge(o, r.writes.get(), r.authenticator.get(), audit));
   r.ingest = std::make_unique<ingest::IngestService>(
       r.writes.get(), r.authenticator.get(), r.workers.get(), &r.calls, ingest::IngestOptions());
   r.admin = std::make_unique<AdminService>(r.db.get(), r.authenticator.get(),
@@ -270,6 +273,7 @@ absl::Status Server::Start() {
       resp->set_audit_folded(ac.folded);
     }
     resp->set_identity_anomalies(r.identity_stats->anomalies());
+    AddMqttStats(r.mqtt.get(), resp);
   };
 
   r.querier = std::make_unique<query::StorageQuerier>(r.db.get());
@@ -403,6 +407,7 @@ absl::Status Server::StartHttp() {
   routes.metrics.audit = r.audit.get();
   routes.metrics.identities = r.identity_stats.get();
   routes.metrics.queries = &r.query_metrics;
+  routes.metrics.mqtt = r.mqtt.get();
   http::ServerOptions ho;
   ho.listen = o.http_listen;
   ho.tls = {o.tls.cert, o.tls.key, o.tls.client_ca, o.tls.client_auth};
@@ -437,6 +442,10 @@ absl::Status Server::Reload() {
     absl::Status s = rep_->http->ReloadTls();
     if (!s.ok()) Log(LogLevel::kError, "http.tls_reload_failed", {{"error", s.ToString()}});
   }
+  if (rep_->mqtt) {
+    absl::Status s = rep_->mqtt->Reload();  // new tokens, certificates, subscriptions
+    if (!s.ok()) Log(LogLevel::kError, "mqtt.reload_failed", {{"error", s.ToString()}});
+  }
   if (!rep_->options.identity_map.empty()) {
     return rep_->identity_map.Load(rep_->options.identity_map);
   }
@@ -447,6 +456,7 @@ absl::Status Server::Shutdown() {
   Rep& r = *rep_;
   if (r.stopped) return absl::OkStatus();
   r.stopped = true;
+  r.mqtt.reset();  // each connection finishes its batch; the broker keeps the rest
   if (r.http) r.http->Stop(absl::Seconds(10));  // new requests refused, running ones finish
   if (r.grpc) {
     r.grpc->GetHealthCheckService()->SetServingStatus(false);

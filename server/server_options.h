@@ -39,6 +39,9 @@ struct ServerOptions {
   uint64_t http_max_connections = 512;
   // --metrics-public: GET /metrics without a token. Default: false (a read right is needed).
   bool metrics_public = false;
+  // --mqtt-config: TOML file of the MQTT brokers and subscriptions to consume (docs/mqtt.md);
+  // SIGHUP re-reads it. Default: none (no MQTT bridge).
+  std::string mqtt_config;
   // --remote-write-measurement: the measurement of Prometheus samples; empty: the metric
   // name. Default: empty.
   std::string remote_write_measurement;

@@ -3,11 +3,13 @@
 // registers itself at the end of RegisterAdminCommands.
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "cli/app/command.h"
 #include "cli/app/exit_codes.h"
 #include "cli/client/rpc_status.h"
@@ -68,6 +70,43 @@ absl::StatusOr<v1::TagMatcher> ParseTagCondition(const std::string& cond) {
   return m;
 }
 
+// Rows mqtt.<subscription>.<figure> of one MQTT subscription (docs/mqtt.md). Cells view
+// their text: it is kept in `store`.
+void AddMqttRows(const v1::StatsResponse::MqttSubscription& m, std::deque<std::string>* store,
+                 std::vector<std::vector<Cell>>* rows) {
+  const std::string p = "mqtt." + m.name() + ".";
+  auto keep = [&](std::string v) -> std::string_view { return store->emplace_back(std::move(v)); };
+  auto text = [&](const std::string& k, const std::string& v) {
+    rows->push_back({Cell::String(keep(p + k)), Cell::String(keep(v))});
+  };
+  auto num = [&](const std::string& k, uint64_t v) {
+    rows->push_back({Cell::String(keep(p + k)), Cell::Int(static_cast<int64_t>(v))});
+  };
+  text("state", m.state());
+  text("broker", m.broker());
+  text("topic", m.topic());
+  num("connections", m.connections());
+  num("connected", m.connected());
+  num("messages_received", m.messages_received());
+  num("messages_acknowledged", m.messages_acknowledged());
+  num("messages_stored", m.messages_stored());
+  num("points_stored", m.points_stored());
+  std::map<std::string, uint64_t> rejected(m.rejected().begin(), m.rejected().end());
+  for (const auto& [reason, n] : rejected) num("rejected." + reason, n);
+  num("messages_redelivered", m.messages_redelivered());
+  num("writes", m.writes());
+  num("write_retries", m.write_retries());
+  num("dead_letters", m.dead_letters());
+  num("reconnects", m.reconnects());
+  num("connection_failures", m.connection_failures());
+  text("last_message",
+       m.last_message_unix_ns() == 0
+           ? std::string()
+           : absl::FormatTime(absl::RFC3339_full, absl::FromUnixNanos(m.last_message_unix_ns()),
+                              absl::UTCTimeZone()));
+  if (!m.last_error().empty()) text("last_error", m.last_error());
+}
+
 absl::Status Stats(const client::Connection& conn, const OutputOptions& out, double timeout) {
   ASSIGN_OR_RETURN(auto r,
                    AdminCall(conn, v1::StatsRequest(), &v1::AdminService::Stub::Stats, timeout));
@@ -109,6 +148,8 @@ absl::Status Stats(const client::Connection& conn, const OutputOptions& out, dou
   for (const auto& [k, v] : values) {
     rows.push_back({Cell::String(k), Cell::Int(static_cast<int64_t>(v))});
   }
+  std::deque<std::string> mqtt_text;
+  for (const auto& m : r.mqtt_subscriptions()) AddMqttRows(m, &mqtt_text, &rows);
   return PrintResult({{"name", ColumnRole::kValue}, {"value", ColumnRole::kValue}}, rows, out);
 }
 
