@@ -1,0 +1,195 @@
+#include "query/live/live_hub.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+
+namespace telemdb::query {
+
+size_t GroupBytes(const storage::SeriesBatch& g) {
+  size_t b = sizeof(storage::SeriesBatch) + g.measurement.size() + 8 * g.timestamps.size();
+  for (const auto& [k, v] : g.tags) b += k.size() + v.size() + 2 * sizeof(std::string);
+  for (const auto& f : g.fields) {
+    b += sizeof(storage::FieldColumn) + f.name.size() + f.valid.size();
+    b += 8 * (f.floats.size() + f.ints.size()) + f.bools.size();
+    for (const auto& s : f.strings) b += s.size() + sizeof(std::string);
+  }
+  return b;
+}
+
+uint64_t GroupValues(const storage::SeriesBatch& g) {
+  uint64_t n = 0;
+  for (const auto& f : g.fields) {
+    if (f.valid.empty()) {
+      n += g.timestamps.size();
+    } else {
+      for (uint8_t v : f.valid) n += v != 0;
+    }
+  }
+  return n;
+}
+
+LiveHub::LiveHub(LiveHubOptions options) : options_(options) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+LiveHub::~LiveHub() {
+  {
+    absl::MutexLock l(&mu_);
+    stop_ = true;
+  }
+  thread_.join();
+}
+
+void LiveHub::OnApply(uint64_t seq, const std::vector<storage::SeriesBatch>& groups,
+                      const std::vector<std::vector<storage::SeriesId>>& ids) {
+  absl::MutexLock l(&mu_);
+  last_seq_ = seq;
+  if (interest_.empty() || stop_) return;
+  std::shared_ptr<LiveEvent> ev;
+  for (size_t g = 0; g < groups.size(); g++) {
+    if (!interest_.contains(groups[g].measurement)) continue;
+    if (ev == nullptr) {
+      ev = std::make_shared<LiveEvent>();
+      ev->seq = seq;
+      ev->applied_ns = absl::GetCurrentTimeNanos();
+    }
+    ev->groups.push_back(groups[g]);
+    ev->ids.push_back(ids[g]);
+    ev->bytes += GroupBytes(groups[g]) + 8 * ids[g].size();
+    ev->values += GroupValues(groups[g]);
+  }
+  if (ev == nullptr) return;
+  if (queue_bytes_ + ev->bytes > options_.max_queue_bytes) {
+    counters_.dropped_events++;
+    counters_.dropped_values += ev->values;
+    if (queue_.empty() || queue_.back().event != nullptr) queue_.push_back(Item());
+    Item& notice = queue_.back();
+    notice.seq = seq;
+    notice.dropped_values += ev->values;
+    for (const auto& g : ev->groups) notice.dropped_measurements.insert(g.measurement);
+    return;
+  }
+  queue_bytes_ += ev->bytes;
+  counters_.events++;
+  counters_.queue_bytes_high_water =
+      std::max<uint64_t>(counters_.queue_bytes_high_water, queue_bytes_);
+  Item item;
+  item.seq = seq;
+  item.event = std::move(ev);
+  queue_.push_back(std::move(item));
+}
+
+void LiveHub::Interest(const std::vector<std::string>& measurements, int delta) {
+  for (const auto& m : measurements) {
+    int& n = interest_[m];
+    n += delta;
+    if (n <= 0) interest_.erase(m);
+  }
+}
+
+uint64_t LiveHub::Add(LiveListener* listener, const std::vector<std::string>& measurements) {
+  absl::MutexLock ll(&listeners_mu_);
+  absl::MutexLock l(&mu_);
+  Entry e;
+  e.listener = listener;
+  e.min_seq = last_seq_ + 1;
+  e.measurements.insert(measurements.begin(), measurements.end());
+  Interest({e.measurements.begin(), e.measurements.end()}, +1);
+  listeners_.push_back(std::move(e));
+  counters_.listeners = listeners_.size();
+  return last_seq_;
+}
+
+void LiveHub::Update(LiveListener* listener, const std::vector<std::string>& measurements) {
+  absl::MutexLock ll(&listeners_mu_);
+  absl::MutexLock l(&mu_);
+  for (Entry& e : listeners_) {
+    if (e.listener != listener) continue;
+    Interest({e.measurements.begin(), e.measurements.end()}, -1);
+    e.measurements.clear();
+    e.measurements.insert(measurements.begin(), measurements.end());
+    Interest({e.measurements.begin(), e.measurements.end()}, +1);
+  }
+}
+
+void LiveHub::Remove(LiveListener* listener) {
+  absl::MutexLock ll(&listeners_mu_);
+  absl::MutexLock l(&mu_);
+  for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+    if (it->listener != listener) continue;
+    Interest({it->measurements.begin(), it->measurements.end()}, -1);
+    listeners_.erase(it);
+    break;
+  }
+  counters_.listeners = listeners_.size();
+}
+
+void LiveHub::Run() {
+  while (true) {
+    Item item;
+    {
+      absl::MutexLock l(&mu_);
+      mu_.Await(absl::Condition(
+          +[](LiveHub* h)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) { return h->stop_ || !h->queue_.empty(); },
+          this));
+      if (stop_) return;
+      item = std::move(queue_.front());
+      queue_.pop_front();
+      if (item.event != nullptr) queue_bytes_ -= item.event->bytes;
+      dispatching_ = true;
+    }
+    Deliver(item);
+    absl::MutexLock l(&mu_);
+    dispatching_ = false;
+    dispatched_seq_ = item.seq;
+  }
+}
+
+void LiveHub::Deliver(const Item& item) {
+  absl::MutexLock ll(&listeners_mu_);
+  for (const Entry& e : listeners_) {
+    if (item.seq < e.min_seq) continue;
+    if (item.event != nullptr) {
+      bool wanted = false;
+      for (const auto& g : item.event->groups) {
+        if (e.measurements.contains(g.measurement)) {
+          wanted = true;
+          break;
+        }
+      }
+      if (wanted) e.listener->OnEvent(item.event);
+    } else {
+      for (const auto& m : item.dropped_measurements) {
+        if (e.measurements.contains(m)) {
+          e.listener->OnDropped(item.dropped_values);
+          break;
+        }
+      }
+    }
+  }
+}
+
+void LiveHub::Drain() {
+  absl::MutexLock l(&mu_);
+  mu_.Await(absl::Condition(
+      +[](LiveHub* h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(h->mu_) {
+        return h->stop_ || (h->queue_.empty() && !h->dispatching_);
+      },
+      this));
+}
+
+LiveHubCounters LiveHub::counters() const {
+  absl::MutexLock l(&mu_);
+  LiveHubCounters c = counters_;
+  c.queue_bytes = queue_bytes_;
+  return c;
+}
+
+size_t LiveHub::queue_bytes() const {
+  absl::MutexLock l(&mu_);
+  return queue_bytes_;
+}
+
+}  // namespace telemdb::query
