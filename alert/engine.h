@@ -98,6 +98,8 @@ struct RuleStatus {
   uint64_t resyncs = 0;            // storage re-reads after dropped events
   uint64_t refused_instances = 0;  // groups past the limits
   uint64_t transitions = 0;
+  uint64_t series_read = 0;  // series read from storage (bootstraps)
+  uint64_t queries = 0;      // queries run (scheduled rules)
   std::string last_error;
 };
 

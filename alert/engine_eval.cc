@@ -216,6 +216,7 @@ absl::Status AlertEngine::RunScheduledQueryLocked(RuleRt* rt, int64_t tick, int6
   opts.now_ns = tick;
   query::Context ctx(absl::Now() + absl::Nanoseconds(std::max<int64_t>(r.every_ns, 1'000'000'000)));
   query::CollectingSink sink;
+  rt->status.queries++;
   absl::Status s = query::Execute(query::lang::Statement(st), querier, opts, ctx, sink, nullptr);
   if (!s.ok()) {
     // A field that does not exist yet is no error for a rule: nothing to evaluate.

@@ -206,11 +206,13 @@ void AlertEngine::BootstrapLocked(RuleRt* rt, int64_t now) {
     Instance* inst = FindOrCreateLocked(rt, info->key.tags);
     if (inst == nullptr) continue;
     if (r.cond.kind == RuleKind::kAbsence) {
+      rt->status.series_read++;
       auto last = db_->Last(id);
       if (last.ok() && last->has_value()) inst->last_ts = std::max(inst->last_ts, (*last)->ts);
       continue;
     }
     uint64_t snap = 0;
+    rt->status.series_read++;
     auto cursor = db_->ReadAt(id, from, now + r.every_ns + 1, &snap);
     if (!cursor.ok()) continue;
     storage::codec::Columns cols;
