@@ -108,6 +108,9 @@ std::string FieldText(const std::string& f) {
 }
 
 std::string Number(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) {
+    return absl::StrCat(static_cast<int64_t>(v));
+  }
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%.17g", v);
   // Shortest form that reads back the same.

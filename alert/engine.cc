@@ -119,7 +119,7 @@ std::unique_ptr<AlertEngine::RuleRt> AlertEngine::MakeRuntime(Rule rule, int64_t
   rt->activated_ns = now;
   rt->rule = std::move(rule);
   const int64_t every = rt->rule.every_ns;
-  rt->next_due = (now / every + 1) * every;
+  rt->next_due = (now + every - 1) / every * every;  // the first multiple of every from now
   return rt;
 }
 
@@ -231,7 +231,7 @@ absl::StatusOr<RuleInfo> AlertEngine::SetPaused(const std::string& name, bool pa
       const int64_t now = Now();
       rt->needs_bootstrap = true;
       rt->activated_ns = now;
-      rt->next_due = (now / rt->rule.every_ns + 1) * rt->rule.every_ns;
+      rt->next_due = (now + rt->rule.every_ns - 1) / rt->rule.every_ns * rt->rule.every_ns;
       rt->last_tick = INT64_MIN;
     }
     routes_.clear();

@@ -54,12 +54,15 @@ absl::StatusOr<std::unique_ptr<Notifier>> Notifier::Open(storage::Db* db, Notifi
   return n;
 }
 
-Notifier::~Notifier() {
+Notifier::~Notifier() { Stop(); }
+
+void Notifier::Stop() {
   {
     absl::MutexLock l(&mu_);
     stop_ = true;
   }
   for (auto& t : threads_) t.join();
+  threads_.clear();
   FlushDeletes();
 }
 

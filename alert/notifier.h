@@ -98,7 +98,9 @@ class Notifier {
   // Loads the targets and the queue. Errors: the database fails.
   static absl::StatusOr<std::unique_ptr<Notifier>> Open(storage::Db* db, NotifierOptions options,
                                                         auth::AuditLog* audit);
-  ~Notifier();  // stops delivering; what is queued stays in the database
+  ~Notifier();  // Stop()
+  // Stops delivering (what is queued stays in the database). Idempotent.
+  void Stop();
 
   // Creates target `name` posting to `url`, signed with `secret` (generated when empty: 32
   // random bytes, hex). Returns the secret. Errors: InvalidArgument (name, URL, a secret
