@@ -45,7 +45,17 @@ void LiveHub::OnApply(uint64_t seq, const std::vector<storage::SeriesBatch>& gro
                       const std::vector<std::vector<storage::SeriesId>>& ids) {
   absl::MutexLock l(&mu_);
   last_seq_ = seq;
-  if (interest_.empty() || stop_) return;
+  if (stop_) return;
+  if (!paused_.empty()) {
+    for (const auto& g : groups) {
+      for (auto& [listener, p] : paused_) {
+        if (!p.measurements.contains(g.measurement)) continue;
+        p.counted.rows += g.timestamps.size();
+        p.counted.values += GroupValues(g);
+      }
+    }
+  }
+  if (interest_.empty()) return;
   std::shared_ptr<LiveEvent> ev;
   for (size_t g = 0; g < groups.size(); g++) {
     if (!interest_.contains(groups[g].measurement)) continue;
@@ -96,6 +106,7 @@ uint64_t LiveHub::Add(LiveListener* listener, const std::vector<std::string>& me
   e.min_seq = last_seq_ + 1;
   e.measurements.insert(measurements.begin(), measurements.end());
   Interest({e.measurements.begin(), e.measurements.end()}, +1);
+  measurements_[listener] = e.measurements;
   listeners_.push_back(std::move(e));
   counters_.listeners = listeners_.size();
   return last_seq_;
@@ -106,10 +117,16 @@ void LiveHub::Update(LiveListener* listener, const std::vector<std::string>& mea
   absl::MutexLock l(&mu_);
   for (Entry& e : listeners_) {
     if (e.listener != listener) continue;
-    Interest({e.measurements.begin(), e.measurements.end()}, -1);
+    const bool paused = paused_.contains(listener);
+    if (!paused) Interest({e.measurements.begin(), e.measurements.end()}, -1);
     e.measurements.clear();
     e.measurements.insert(measurements.begin(), measurements.end());
-    Interest({e.measurements.begin(), e.measurements.end()}, +1);
+    measurements_[listener] = e.measurements;
+    if (paused) {
+      paused_[listener].measurements = e.measurements;
+    } else {
+      Interest({e.measurements.begin(), e.measurements.end()}, +1);
+    }
   }
 }
 
@@ -118,11 +135,30 @@ void LiveHub::Remove(LiveListener* listener) {
   absl::MutexLock l(&mu_);
   for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
     if (it->listener != listener) continue;
-    Interest({it->measurements.begin(), it->measurements.end()}, -1);
+    if (!paused_.erase(listener)) Interest({it->measurements.begin(), it->measurements.end()}, -1);
+    measurements_.erase(listener);
     listeners_.erase(it);
     break;
   }
   counters_.listeners = listeners_.size();
+}
+
+void LiveHub::Pause(LiveListener* listener) {
+  absl::MutexLock l(&mu_);
+  auto m = measurements_.find(listener);
+  if (m == measurements_.end() || paused_.contains(listener)) return;
+  Interest({m->second.begin(), m->second.end()}, -1);
+  paused_[listener].measurements = m->second;
+}
+
+LiveHub::Counted LiveHub::Resume(LiveListener* listener) {
+  absl::MutexLock l(&mu_);
+  auto p = paused_.find(listener);
+  if (p == paused_.end()) return Counted();
+  Counted c = p->second.counted;
+  Interest({p->second.measurements.begin(), p->second.measurements.end()}, +1);
+  paused_.erase(p);
+  return c;
 }
 
 void LiveHub::Run() {
@@ -143,7 +179,6 @@ void LiveHub::Run() {
     Deliver(item);
     absl::MutexLock l(&mu_);
     dispatching_ = false;
-    dispatched_seq_ = item.seq;
   }
 }
 

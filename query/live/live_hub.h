@@ -92,6 +92,18 @@ class LiveHub : public storage::ApplyObserver {
   // Unregisters; once this returns the listener is never called again. Idempotent.
   void Remove(LiveListener* listener);
 
+  // A listener whose buffer is full stops the copies made for it: while paused, the hub only
+  // counts the rows and values of its measurements (on the log thread, without copying), so
+  // a stalled reader costs ingest next to nothing. Resume returns what was counted (the
+  // listener reports it as dropped) and restores the copies. Both take only the hub's queue
+  // lock: a listener may call Pause from OnEvent and Resume from its transport's thread.
+  struct Counted {
+    uint64_t rows = 0;
+    uint64_t values = 0;
+  };
+  void Pause(LiveListener* listener);
+  Counted Resume(LiveListener* listener);
+
   // Blocks until every event queued before the call has been dispatched (tests, benches).
   void Drain();
 
@@ -110,6 +122,10 @@ class LiveHub : public storage::ApplyObserver {
     absl::flat_hash_set<std::string> dropped_measurements;  // drop notice: whose values
     uint64_t seq = 0;
   };
+  struct PausedEntry {
+    absl::flat_hash_set<std::string> measurements;
+    Counted counted;
+  };
   void Run();
   void Interest(const std::vector<std::string>& measurements, int delta)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -122,10 +138,13 @@ class LiveHub : public storage::ApplyObserver {
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, int> interest_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<LiveListener*, PausedEntry> paused_ ABSL_GUARDED_BY(mu_);
+  // Each listener's measurements, for Pause/Resume (which may not take listeners_mu_).
+  absl::flat_hash_map<LiveListener*, absl::flat_hash_set<std::string>> measurements_
+      ABSL_GUARDED_BY(mu_);
   std::deque<Item> queue_ ABSL_GUARDED_BY(mu_);
   size_t queue_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;        // last seq seen by OnApply
-  uint64_t dispatched_seq_ ABSL_GUARDED_BY(mu_) = 0;  // last seq handed to listeners
+  uint64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;  // last seq seen by OnApply
   bool dispatching_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   LiveHubCounters counters_ ABSL_GUARDED_BY(mu_);

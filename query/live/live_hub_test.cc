@@ -119,5 +119,30 @@ TEST(LiveHubTest, FullQueueDropsAndReports) {
   EXPECT_EQ(slow.events * 100 + slow.dropped, applied_values);
 }
 
+// A paused listener costs no copy: the hub counts what it misses and hands the count over
+// on Resume.
+TEST(LiveHubTest, PausedListenersAreCountedNotCopied) {
+  LiveHub hub;
+  Recorder a;
+  hub.Add(&a, {"m"});
+  hub.Pause(&a);
+  Apply(&hub, 1, {Group("m", 3), Group("n", 5)});
+  Apply(&hub, 2, {Group("m", 4)});
+  hub.Drain();
+  EXPECT_EQ(hub.counters().events, 0u);  // nothing copied
+  const LiveHub::Counted c = hub.Resume(&a);
+  EXPECT_EQ(c.rows, 7u);
+  EXPECT_EQ(c.values, 7u);
+  Apply(&hub, 3, {Group("m", 1)});
+  hub.Drain();
+  EXPECT_EQ(a.seqs, (std::vector<uint64_t>{3}));
+  EXPECT_EQ(hub.Resume(&a).rows, 0u);  // not paused: nothing
+  hub.Pause(&a);
+  hub.Remove(&a);  // paused and removed: the interest is gone once
+  Apply(&hub, 4, {Group("m", 1)});
+  hub.Drain();
+  EXPECT_EQ(hub.counters().events, 1u);
+}
+
 }  // namespace
 }  // namespace telemdb::query

@@ -92,6 +92,21 @@ void Subscription::OnEvent(const LiveEventPtr& event) {
     const storage::SeriesBatch& grp = event->groups[g];
     if (grp.measurement != selector_.measurement() || event->ids[g].empty()) continue;
     if (!Matches(event->ids[g][0], grp.tags)) continue;
+    {
+      // Full (or paused): count what is lost without building a frame.
+      absl::MutexLock l(&mu_);
+      if (stop_ || !ended_.ok()) return;
+      if (paused_ || (!catching_up_ && buffer_bytes_ >= options_.buffer_bytes)) {
+        uint64_t values = 0;
+        for (const auto& f : grp.fields) {
+          if (!selector_.WantsField(f.name)) continue;
+          for (size_t r = 0; r < grp.timestamps.size(); r++) values += f.IsValid(r);
+        }
+        DropLocked(grp.timestamps.size(), values);
+        queued = true;
+        continue;
+      }
+    }
     if (!FrameFromGroup(grp, event->ids[g], selector_, &frame, &ids)) continue;
     const size_t bytes = frame.Bytes();
     absl::MutexLock l(&mu_);
@@ -100,6 +115,10 @@ void Subscription::OnEvent(const LiveEventPtr& event) {
     if (held + bytes > options_.buffer_bytes || !budget_->TryCharge(bytes)) {
       DropLocked(frame.rows(), frame.Values());
       queued = true;  // the overflow marker is news too
+      if (!catching_up_ && !paused_ && hub_ != nullptr) {
+        paused_ = true;
+        hub_->Pause(this);  // takes only the hub's queue lock: fine from OnEvent
+      }
       continue;
     }
     held += bytes;
@@ -159,6 +178,12 @@ bool Subscription::Take(size_t max_bytes, LiveMessage* out) {
     buffer_bytes_ -= released;
     budget_->Release(released);
     took = true;
+    if (paused_ && buffer_bytes_ <= options_.buffer_bytes / 2) {
+      // Room again: take back the copies, and report what the hub counted meanwhile.
+      paused_ = false;
+      const LiveHub::Counted c = hub_->Resume(this);
+      if (c.rows > 0 || c.values > 0) DropLocked(c.rows, c.values);
+    }
   }
   return took;
 }

@@ -7,7 +7,9 @@
 // MemoryBudget too). A frame that does not fit is dropped and counted; the transport then
 // receives, in stream order, an overflow message with the points and values lost, and the
 // client may resubscribe with `since` to fill the gap from storage. Nothing here ever
-// blocks the hub, let alone ingest.
+// blocks the hub, let alone ingest; and a full subscription pauses the hub's copies for it
+// (LiveHub::Pause: the hub then only counts what it misses) until its reader has drained
+// half of the buffer, so a stalled reader costs ingest next to nothing.
 //
 // History (`since`): Start() registers with the hub first, then a thread reads the series'
 // stored points from `history_from` with Db::ReadAt, which reports the apply seq of what it
@@ -141,6 +143,7 @@ class Subscription : public LiveListener {
   std::deque<Entry> buffer_ ABSL_GUARDED_BY(mu_);
   size_t buffer_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool catching_up_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;  // the hub only counts for us
   std::deque<Waiting> waiting_ ABSL_GUARDED_BY(mu_);
   size_t waiting_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_dropped_points_ ABSL_GUARDED_BY(mu_) = 0;
