@@ -125,7 +125,21 @@ std::unique_ptr<AlertEngine::RuleRt> AlertEngine::MakeRuntime(Rule rule, int64_t
 
 void AlertEngine::IndexRulesLocked() {
   by_measurement_.clear();
-  for (auto& [name, rt] : rules_) by_measurement_[rt->rule.query.measurement].push_back(rt.get());
+  rule_index_.clear();
+  for (auto& [name, rt] : rules_) {
+    by_measurement_[rt->rule.query.measurement].push_back(rt.get());
+    RuleIndex& idx = rule_index_[rt->rule.query.measurement];
+    bool indexed = false;
+    if (rt->where) {
+      for (const storage::TagMatcher& m : rt->where->IndexMatchers()) {
+        if (m.op != storage::TagMatcher::Op::kEqual) continue;
+        idx.eq[m.key][m.value].push_back(rt.get());
+        indexed = true;
+        break;
+      }
+    }
+    if (!indexed) idx.other.push_back(rt.get());
+  }
   routes_.clear();
 }
 
@@ -325,7 +339,7 @@ void AlertEngine::OnEvent(const query::LiveEventPtr& event) {
   if (stop_) return;
   if (queue_bytes_ + event->bytes > options_.max_queue_bytes) {
     dropped_values_ += event->values;
-    for (const auto& g : event->groups) resync_.insert(g.measurement);
+    for (const auto& g : event->groups) resync_.emplace(g.measurement);
   } else {
     queue_bytes_ += event->bytes;
     queue_.push_back(event);

@@ -196,8 +196,8 @@ class AlertEngine : public query::LiveListener {
   // engine_ingest.cc
   Instance* FindOrCreateLocked(RuleRt* rt, const storage::TagSet& series_tags)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  const std::vector<Route>& RoutesLocked(storage::SeriesId id, const storage::SeriesBatch& group,
-                                         const std::string& field)
+  const std::vector<Route>& RoutesLocked(storage::SeriesId id, const query::LiveGroup& group,
+                                         const query::LiveColumn& column)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ProcessEventLocked(const query::LiveEvent& event, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -230,6 +230,14 @@ class AlertEngine : public query::LiveListener {
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<RuleRt>> rules_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<RuleRt*>> by_measurement_ ABSL_GUARDED_BY(mu_);
+  // Candidate rules for a series, so that a new series is tested against a few rules, not
+  // all: per measurement, the rules whose WHERE requires `tag = 'value'` (one such
+  // condition indexed per rule) and the others.
+  struct RuleIndex {
+    absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::vector<RuleRt*>>> eq;
+    std::vector<RuleRt*> other;
+  };
+  absl::flat_hash_map<std::string, RuleIndex> rule_index_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<storage::SeriesId, std::vector<Route>> routes_ ABSL_GUARDED_BY(mu_);
   uint64_t state_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t transitions_ ABSL_GUARDED_BY(mu_) = 0;

@@ -27,20 +27,6 @@ storage::TagSet GroupOf(const RuleQuery& q, const storage::TagSet& tags) {
   return g;
 }
 
-double ValueAt(const storage::FieldColumn& f, size_t r) {
-  switch (f.type) {
-    case storage::ValueType::kFloat:
-      return f.floats[r];
-    case storage::ValueType::kInt:
-      return static_cast<double>(f.ints[r]);
-    case storage::ValueType::kBool:
-      return f.bools[r] != 0 ? 1.0 : 0.0;
-    case storage::ValueType::kString:
-      return std::nan("");
-  }
-  return std::nan("");
-}
-
 bool FieldApplies(const Condition& c, const std::string& field, storage::ValueType type) {
   if (c.kind == RuleKind::kAbsence) return c.field == "*" || c.field == field;
   if (c.field != field) return false;
@@ -89,22 +75,29 @@ AlertEngine::Instance* AlertEngine::FindOrCreateLocked(RuleRt* rt,
 }
 
 const std::vector<Route>& AlertEngine::RoutesLocked(storage::SeriesId id,
-                                                    const storage::SeriesBatch& group,
-                                                    const std::string& field) {
+                                                    const query::LiveGroup& group,
+                                                    const query::LiveColumn& column) {
   auto it = routes_.find(id);
   if (it != routes_.end()) return it->second;
   std::vector<Route> routes;
-  auto rts = by_measurement_.find(group.measurement);
-  if (rts != by_measurement_.end()) {
-    storage::ValueType type = storage::ValueType::kFloat;
-    for (const auto& f : group.fields) {
-      if (f.name == field) type = f.type;
-    }
-    for (RuleRt* rt : rts->second) {
-      if (rt->rule.spec.paused || !FieldApplies(rt->rule.cond, field, type)) continue;
-      if (rt->where && rt->where->EvalTags(group.tags) == query::Predicate::Tri::kFalse) continue;
-      Instance* inst = FindOrCreateLocked(rt, group.tags);
+  auto idx =
+      rule_index_.find(absl::string_view(group.measurement.data(), group.measurement.size()));
+  if (idx != rule_index_.end()) {
+    const storage::TagSet tags = group.Tags();
+    const std::string field(column.name);
+    auto consider = [&](RuleRt* rt) {
+      if (rt->rule.spec.paused || !FieldApplies(rt->rule.cond, field, column.type)) return;
+      if (rt->where && rt->where->EvalTags(tags) == query::Predicate::Tri::kFalse) return;
+      Instance* inst = FindOrCreateLocked(rt, tags);
       if (inst != nullptr) routes.push_back({rt, inst});
+    };
+    for (RuleRt* rt : idx->second.other) consider(rt);
+    for (const auto& [k, v] : tags) {
+      auto by_key = idx->second.eq.find(k);
+      if (by_key == idx->second.eq.end()) continue;
+      auto by_value = by_key->second.find(v);
+      if (by_value == by_key->second.end()) continue;
+      for (RuleRt* rt : by_value->second) consider(rt);
     }
   }
   state_bytes_ += kRouteBytes * (1 + routes.size());
@@ -112,13 +105,15 @@ const std::vector<Route>& AlertEngine::RoutesLocked(storage::SeriesId id,
 }
 
 void AlertEngine::ProcessEventLocked(const query::LiveEvent& event, int64_t now) {
-  for (size_t g = 0; g < event.groups.size(); g++) {
-    const storage::SeriesBatch& grp = event.groups[g];
-    if (!by_measurement_.contains(grp.measurement)) continue;
-    for (size_t f = 0; f < grp.fields.size() && f < event.ids[g].size(); f++) {
-      const storage::SeriesId id = event.ids[g][f];
-      const storage::FieldColumn& col = grp.fields[f];
-      const std::vector<Route>& routes = RoutesLocked(id, grp, col.name);
+  for (const query::LiveGroup& grp : event.groups) {
+    if (!by_measurement_.contains(
+            absl::string_view(grp.measurement.data(), grp.measurement.size()))) {
+      continue;
+    }
+    for (size_t f = 0; f < grp.n_columns; f++) {
+      const query::LiveColumn& col = grp.columns[f];
+      const storage::SeriesId id = col.id;
+      const std::vector<Route>& routes = RoutesLocked(id, grp, col);
       for (const Route& route : routes) {
         RuleRt* rt = route.rule;
         Instance* inst = route.inst;
@@ -134,9 +129,9 @@ void AlertEngine::ProcessEventLocked(const query::LiveEvent& event, int64_t now)
         const Rule& r = rt->rule;
         const int64_t window_start =
             rt->last_tick == INT64_MIN ? INT64_MIN : rt->last_tick - r.window_ns;
-        for (size_t row = 0; row < grp.timestamps.size(); row++) {
+        for (size_t row = 0; row < grp.rows; row++) {
           if (!col.IsValid(row)) continue;
-          const int64_t ts = grp.timestamps[row];
+          const int64_t ts = grp.ts[row];
           const bool late = rt->last_tick != INT64_MIN && ts < rt->last_tick;
           if (late && ts < window_start) {
             rt->status.late_ignored++;
@@ -150,7 +145,7 @@ void AlertEngine::ProcessEventLocked(const query::LiveEvent& event, int64_t now)
               rt->status.future_ignored++;
               continue;
             }
-            if (!inst->ring.Add(r.cond, FloorDiv(ts, r.bucket_ns), ts, ValueAt(col, row))) {
+            if (!inst->ring.Add(r.cond, FloorDiv(ts, r.bucket_ns), ts, col.AsDouble(row))) {
               rt->status.late_ignored++;
               continue;
             }

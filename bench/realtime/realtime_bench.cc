@@ -59,7 +59,7 @@ v1::WriteRequest Batch(int first, int n, int fields, int groups, int64_t ts, dou
     t->set_key("device");
     t->set_value("d" + std::to_string(d));
     t = s->add_tags();
-    t->set_key("group");
+    t->set_key("grp");
     t->set_value("g" + std::to_string(d % groups));
     s->add_timestamps(ts);
     for (int f = 0; f < fields; f++) {
@@ -137,9 +137,8 @@ WriteFigures RunWriters(const std::string& addr, int threads, int devices, int p
                                         0, 1.0))
                    .first;
         }
-        // Rounds are 1 ms apart in data time: every row is a new point.
-        SetTimestamps(&it->second,
-                      1'700'000'000'000'000'000 + int64_t{b / batches_per_round} * 1'000'000);
+        // Stamped now: every row is a new point, on time for the rules' windows.
+        SetTimestamps(&it->second, WallNs());
         const uint64_t n = static_cast<uint64_t>(it->second.series_size()) * fields;
         if (rate > 0) {
           const double due = static_cast<double>(values.load() + n) / rate;
@@ -306,13 +305,17 @@ int Rules(const std::string& addr, int rules, int devices, int per_rule, const s
     v1::CreateRuleRequest req;
     auto* r = req.mutable_rule();
     r->set_name("r" + std::to_string(i));
-    r->set_query("FROM bench WHERE group = 'g" + std::to_string(i % groups) + "' GROUP BY device");
+    r->set_query("FROM bench WHERE grp = 'g" + std::to_string(i % groups) + "' GROUP BY device");
     const std::string f = "f" + std::to_string(i % fields);
     std::string kind = kinds;
     if (kinds == "mix") kind = i % 3 == 0 ? "threshold" : i % 3 == 1 ? "absence" : "rate";
     if (kind == "threshold") r->set_condition("mean(" + f + ") over 1m > 1e12");
     if (kind == "absence") r->set_condition("absent(*) over 5m");
     if (kind == "rate") r->set_condition("derivative(" + f + ", 1m) over 2m < -1e12");
+    int64_t every_s = 10;
+    if (!every.empty() && every.back() == 's')
+      every_s = std::stoll(every.substr(0, every.size() - 1));
+    r->set_every_ns(every_s * 1'000'000'000);
     grpc::ClientContext ctx;
     v1::CreateRuleResponse resp;
     grpc::Status s = admin->CreateRule(&ctx, req, &resp);
@@ -320,17 +323,26 @@ int Rules(const std::string& addr, int rules, int devices, int per_rule, const s
       std::fprintf(stderr, "create rule %d: %s\n", i, s.error_message().c_str());
       return 1;
     }
-    (void)every;
   }
   // Every device exists before the clock starts.
-  (void)RunWriters(addr, 1, devices, per_batch, fields, groups, 0, 0.001);
+  {
+    auto stub = v1::IngestService::NewStub(Channel(addr, 4242));
+    for (int first = 0; first < devices; first += per_batch) {
+      grpc::ClientContext ctx;
+      v1::WriteResponse resp;
+      grpc::Status s = stub->Write(
+          &ctx, Batch(first, std::min(per_batch, devices - first), fields, groups, WallNs(), 1.0),
+          &resp);
+      if (!s.ok()) std::fprintf(stderr, "warm-up write: %s\n", s.error_message().c_str());
+    }
+  }
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const double cpu0 = CpuSeconds(pid);
   WriteFigures wf = RunWriters(addr, writers, devices, per_batch, fields, groups, rate, seconds);
   const double cpu = CpuSeconds(pid) - cpu0;
   std::this_thread::sleep_for(std::chrono::seconds(1));
   double max_eval_ms = 0, max_lag_ms = 0;
-  uint64_t missed = 0, instances = 0, refused = 0, resyncs = 0, evaluations = 0;
+  uint64_t missed = 0, instances = 0, refused = 0, resyncs = 0, evaluations = 0, transitions = 0;
   if (rules > 0) {
     grpc::ClientContext ctx;
     v1::ListRulesResponse list;
@@ -345,6 +357,7 @@ int Rules(const std::string& addr, int rules, int devices, int per_rule, const s
       refused += st.refused_instances();
       resyncs += st.resyncs();
       evaluations += st.evaluations();
+      transitions += st.transitions();
     }
   }
   grpc::ClientContext sctx;
@@ -353,13 +366,13 @@ int Rules(const std::string& addr, int rules, int devices, int per_rule, const s
   std::printf(
       "rules rules=%d devices=%d per_rule=%d kinds=%s target_rate=%.0f values_per_s=%.0f "
       "ack_p50_ms=%.2f ack_p99_ms=%.2f server_cpu_per_s=%.2f instances=%llu refused=%llu "
-      "evaluations=%llu max_eval_ms=%.2f max_lag_ms=%.2f missed=%llu resyncs=%llu "
+      "evaluations=%llu transitions=%llu max_eval_ms=%.2f max_lag_ms=%.2f missed=%llu resyncs=%llu "
       "alert_state_bytes=%llu live_dropped_values=%llu errors=%llu\n",
       rules, devices, per_rule, kinds.c_str(), rate, wf.values / wf.seconds, Pct(wf.ack_ms, 50),
       Pct(wf.ack_ms, 99), cpu / wf.seconds, static_cast<unsigned long long>(instances),
       static_cast<unsigned long long>(refused), static_cast<unsigned long long>(evaluations),
-      max_eval_ms, max_lag_ms, static_cast<unsigned long long>(missed),
-      static_cast<unsigned long long>(resyncs),
+      static_cast<unsigned long long>(transitions), max_eval_ms, max_lag_ms,
+      static_cast<unsigned long long>(missed), static_cast<unsigned long long>(resyncs),
       static_cast<unsigned long long>(stats.alert_state_bytes()),
       static_cast<unsigned long long>(stats.live_dropped_values()),
       static_cast<unsigned long long>(wf.errors));
@@ -397,6 +410,7 @@ int main(int argc, char** argv) {
   ru->add_option("--devices", devices);
   ru->add_option("--per-rule", per_rule, "devices each rule covers");
   ru->add_option("--kinds", kinds, "mix, threshold, absence or rate");
+  ru->add_option("--every", every, "evaluation interval, in seconds (\"10s\")");
   ru->add_option("--rate", rate, "values/s (0: as fast as possible)");
   ru->add_option("--writers", writers);
   ru->add_option("--per-batch", per_batch);

@@ -25,7 +25,7 @@ size_t LiveFrame::Bytes() const {
 
 namespace {
 
-void AppendFieldValue(const storage::FieldColumn& f, size_t r, Column* c) {
+void AppendFieldValue(const LiveColumn& f, size_t r, Column* c) {
   if (!f.IsValid(r)) {
     c->AppendNull();
     return;
@@ -41,27 +41,26 @@ void AppendFieldValue(const storage::FieldColumn& f, size_t r, Column* c) {
       c->AppendBool(f.bools[r] != 0);
       break;
     case storage::ValueType::kString:
-      c->AppendString(f.strings[r]);
+      c->AppendString(std::string(f.strings[r]));
       break;
   }
 }
 
 }  // namespace
 
-bool FrameFromGroup(const storage::SeriesBatch& group, const std::vector<storage::SeriesId>& ids,
-                    const LiveSelector& selector, LiveFrame* out,
+bool FrameFromGroup(const LiveGroup& group, const LiveSelector& selector, LiveFrame* out,
                     std::vector<storage::SeriesId>* column_ids) {
   std::vector<size_t> wanted;
-  for (size_t f = 0; f < group.fields.size(); f++) {
-    if (selector.WantsField(group.fields[f].name)) wanted.push_back(f);
+  for (size_t f = 0; f < group.n_columns; f++) {
+    if (selector.WantsField(group.columns[f].name)) wanted.push_back(f);
   }
   if (wanted.empty()) return false;
-  const size_t n = group.timestamps.size();
+  const size_t n = group.rows;
   std::vector<uint8_t> keep(n, 0);
   size_t kept = 0;
   for (size_t r = 0; r < n; r++) {
     for (size_t f : wanted) {
-      if (group.fields[f].IsValid(r)) {
+      if (group.columns[f].IsValid(r)) {
         keep[r] = 1;
         break;
       }
@@ -69,21 +68,21 @@ bool FrameFromGroup(const storage::SeriesBatch& group, const std::vector<storage
     kept += keep[r];
   }
   if (kept == 0) return false;
-  out->measurement = group.measurement;
-  out->tags = group.tags;
+  out->measurement = std::string(group.measurement);
+  out->tags = group.Tags();
   out->history = false;
   out->time.clear();
   out->time.reserve(kept);
   for (size_t r = 0; r < n; r++) {
-    if (keep[r]) out->time.push_back(group.timestamps[r]);
+    if (keep[r]) out->time.push_back(group.ts[r]);
   }
   out->fields.clear();
   out->columns.clear();
   column_ids->clear();
   for (size_t f : wanted) {
-    const storage::FieldColumn& fc = group.fields[f];
-    out->fields.push_back(fc.name);
-    column_ids->push_back(f < ids.size() ? ids[f] : storage::kInvalidSeriesId);
+    const LiveColumn& fc = group.columns[f];
+    out->fields.emplace_back(fc.name);
+    column_ids->push_back(fc.id);
     Column c;
     c.type = fc.type;
     c.Reserve(kept);

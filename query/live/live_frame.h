@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "query/engine/result.h"
+#include "query/live/live_event.h"
 #include "query/live/live_selector.h"
 #include "storage/codec/chunk.h"
 #include "storage/types.h"
@@ -34,8 +35,7 @@ struct LiveFrame {
 
 // The wanted fields of a written group as a frame; *ids gets the series of each column.
 // Returns false when the group has none of the wanted fields (or no rows with them).
-bool FrameFromGroup(const storage::SeriesBatch& group, const std::vector<storage::SeriesId>& ids,
-                    const LiveSelector& selector, LiveFrame* out,
+bool FrameFromGroup(const LiveGroup& group, const LiveSelector& selector, LiveFrame* out,
                     std::vector<storage::SeriesId>* column_ids);
 
 // Rows of several series of one group (sorted, one point per timestamp each) merged on time

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/time/clock.h"
-
 namespace telemdb::query {
 
 size_t GroupBytes(const storage::SeriesBatch& g) {
@@ -56,19 +54,9 @@ void LiveHub::OnApply(uint64_t seq, const std::vector<storage::SeriesBatch>& gro
     }
   }
   if (interest_.empty()) return;
-  std::shared_ptr<LiveEvent> ev;
-  for (size_t g = 0; g < groups.size(); g++) {
-    if (!interest_.contains(groups[g].measurement)) continue;
-    if (ev == nullptr) {
-      ev = std::make_shared<LiveEvent>();
-      ev->seq = seq;
-      ev->applied_ns = absl::GetCurrentTimeNanos();
-    }
-    ev->groups.push_back(groups[g]);
-    ev->ids.push_back(ids[g]);
-    ev->bytes += GroupBytes(groups[g]) + 8 * ids[g].size();
-    ev->values += GroupValues(groups[g]);
-  }
+  std::shared_ptr<LiveEvent> ev = BuildLiveEvent(
+      seq, groups, ids, [&](size_t g) { return interest_.contains(groups[g].measurement); },
+      pool_.get());
   if (ev == nullptr) return;
   if (queue_bytes_ + ev->bytes > options_.max_queue_bytes) {
     counters_.dropped_events++;
@@ -77,7 +65,7 @@ void LiveHub::OnApply(uint64_t seq, const std::vector<storage::SeriesBatch>& gro
     Item& notice = queue_.back();
     notice.seq = seq;
     notice.dropped_values += ev->values;
-    for (const auto& g : ev->groups) notice.dropped_measurements.insert(g.measurement);
+    for (const auto& g : ev->groups) notice.dropped_measurements.emplace(g.measurement);
     return;
   }
   queue_bytes_ += ev->bytes;
@@ -189,7 +177,8 @@ void LiveHub::Deliver(const Item& item) {
     if (item.event != nullptr) {
       bool wanted = false;
       for (const auto& g : item.event->groups) {
-        if (e.measurements.contains(g.measurement)) {
+        if (e.measurements.contains(
+                absl::string_view(g.measurement.data(), g.measurement.size()))) {
           wanted = true;
           break;
         }

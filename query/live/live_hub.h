@@ -29,21 +29,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "query/live/live_event.h"
 #include "storage/apply_observer.h"
 #include "storage/types.h"
 
 namespace telemdb::query {
-
-// The wanted groups of one applied write batch. Immutable once queued.
-struct LiveEvent {
-  uint64_t seq = 0;
-  int64_t applied_ns = 0;  // wall clock when the batch was applied (latency figures)
-  std::vector<storage::SeriesBatch> groups;
-  std::vector<std::vector<storage::SeriesId>> ids;  // ids[g][f]: series of groups[g].fields[f]
-  size_t bytes = 0;                                 // estimate of the heap held
-  uint64_t values = 0;                              // valid field values
-};
-using LiveEventPtr = std::shared_ptr<const LiveEvent>;
 
 // Approximate heap bytes of a group (tags, timestamps, columns).
 size_t GroupBytes(const storage::SeriesBatch& g);
@@ -132,6 +122,7 @@ class LiveHub : public storage::ApplyObserver {
   void Deliver(const Item& item);
 
   const LiveHubOptions options_;
+  std::shared_ptr<LiveEventPool> pool_ = std::make_shared<LiveEventPool>();
   // Lock order: listeners_mu_, then mu_.
   absl::Mutex listeners_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   std::vector<Entry> listeners_ ABSL_GUARDED_BY(listeners_mu_);

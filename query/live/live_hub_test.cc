@@ -25,7 +25,7 @@ class Recorder : public LiveListener {
   void OnEvent(const LiveEventPtr& e) override {
     absl::MutexLock l(&mu);
     seqs.push_back(e->seq);
-    for (const auto& g : e->groups) measurements.push_back(g.measurement);
+    for (const auto& g : e->groups) measurements.emplace_back(g.measurement);
   }
   void OnDropped(uint64_t values) override {
     absl::MutexLock l(&mu);

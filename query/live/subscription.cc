@@ -58,10 +58,11 @@ void Subscription::Stop() {
   if (history_.joinable()) history_.join();
 }
 
-bool Subscription::Matches(storage::SeriesId key, const storage::TagSet& tags) {
+bool Subscription::Matches(storage::SeriesId key, const LiveGroup& group) {
   auto it = match_cache_.find(key);
   if (it != match_cache_.end()) return it->second;
   if (match_cache_.size() > 100'000) match_cache_.clear();
+  const storage::TagSet tags = group.Tags();
   const bool ok = selector_.MatchesTags(tags) && (!visible_ || visible_(tags));
   match_cache_.emplace(key, ok);
   return ok;
@@ -88,26 +89,25 @@ void Subscription::OnEvent(const LiveEventPtr& event) {
   bool queued = false;
   LiveFrame frame;
   std::vector<storage::SeriesId> ids;
-  for (size_t g = 0; g < event->groups.size(); g++) {
-    const storage::SeriesBatch& grp = event->groups[g];
-    if (grp.measurement != selector_.measurement() || event->ids[g].empty()) continue;
-    if (!Matches(event->ids[g][0], grp.tags)) continue;
+  for (const LiveGroup& grp : event->groups) {
+    if (grp.measurement != selector_.measurement() || grp.n_columns == 0) continue;
+    if (!Matches(grp.columns[0].id, grp)) continue;
     {
       // Full (or paused): count what is lost without building a frame.
       absl::MutexLock l(&mu_);
       if (stop_ || !ended_.ok()) return;
       if (paused_ || (!catching_up_ && buffer_bytes_ >= options_.buffer_bytes)) {
         uint64_t values = 0;
-        for (const auto& f : grp.fields) {
-          if (!selector_.WantsField(f.name)) continue;
-          for (size_t r = 0; r < grp.timestamps.size(); r++) values += f.IsValid(r);
+        for (size_t f = 0; f < grp.n_columns; f++) {
+          if (!selector_.WantsField(grp.columns[f].name)) continue;
+          for (size_t r = 0; r < grp.rows; r++) values += grp.columns[f].IsValid(r);
         }
-        DropLocked(grp.timestamps.size(), values);
+        DropLocked(grp.rows, values);
         queued = true;
         continue;
       }
     }
-    if (!FrameFromGroup(grp, event->ids[g], selector_, &frame, &ids)) continue;
+    if (!FrameFromGroup(grp, selector_, &frame, &ids)) continue;
     const size_t bytes = frame.Bytes();
     absl::MutexLock l(&mu_);
     if (stop_ || !ended_.ok()) return;

@@ -121,7 +121,7 @@ class Subscription : public LiveListener {
     size_t bytes = 0;
   };
 
-  bool Matches(storage::SeriesId key, const storage::TagSet& tags);
+  bool Matches(storage::SeriesId key, const LiveGroup& group);
   void DropLocked(uint64_t points, uint64_t values) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ReadHistory(storage::Db* db, int64_t from);
   absl::Status ReadHistoryImpl(storage::Db* db, int64_t from);
