@@ -140,7 +140,14 @@ void AlertEngine::IndexRulesLocked() {
     }
     if (!indexed) idx.other.push_back(rt.get());
   }
+  ReleaseRoutesLocked();
+}
+
+void AlertEngine::ReleaseRoutesLocked() {
+  for (const RouteSlot& r : routes_) state_bytes_ -= kRouteBytesPerEntry * r.routes.size();
+  state_bytes_ -= routes_.size() * sizeof(RouteSlot);
   routes_.clear();
+  routes_.shrink_to_fit();
 }
 
 std::vector<std::string> AlertEngine::MeasurementsLocked() const {
@@ -204,6 +211,8 @@ absl::StatusOr<RuleInfo> AlertEngine::CreateRule(RuleSpec spec, const std::strin
     rules_[p->rule.spec.name] = std::move(rt);
     IndexRulesLocked();
     hub_->Update(this, MeasurementsLocked());
+    bootstrap_pending_ = true;
+    next_due_locked_ = INT64_MIN;
     info = InfoLocked(*p);
   }
   {
@@ -247,8 +256,10 @@ absl::StatusOr<RuleInfo> AlertEngine::SetPaused(const std::string& name, bool pa
       rt->activated_ns = now;
       rt->next_due = (now + rt->rule.every_ns - 1) / rt->rule.every_ns * rt->rule.every_ns;
       rt->last_tick = INT64_MIN;
+      bootstrap_pending_ = true;
+      next_due_locked_ = INT64_MIN;
     }
-    routes_.clear();
+    ReleaseRoutesLocked();
   }
   return InfoLocked(*rt);
 }

@@ -192,6 +192,7 @@ class AlertEngine : public query::LiveListener {
   RuleInfo InfoLocked(const RuleRt& rt) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   std::vector<std::string> MeasurementsLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   void IndexRulesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ReleaseRoutesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // engine_ingest.cc
   Instance* FindOrCreateLocked(RuleRt* rt, const storage::TagSet& series_tags)
@@ -238,7 +239,18 @@ class AlertEngine : public query::LiveListener {
     std::vector<RuleRt*> other;
   };
   absl::flat_hash_map<std::string, RuleIndex> rule_index_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<storage::SeriesId, std::vector<Route>> routes_ ABSL_GUARDED_BY(mu_);
+  // Routes by series id (ids are dense: an array, no hashing on the hot path); a series not
+  // yet routed has none. Cleared when rules change.
+  struct RouteSlot {
+    bool known = false;
+    std::vector<Route> routes;
+  };
+  std::vector<RouteSlot> routes_ ABSL_GUARDED_BY(mu_);
+  // A late point was seen since the last round: re-evaluate late windows.
+  bool late_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // Some rule needs its windows read (created, loaded, resumed, resynced).
+  bool bootstrap_pending_ ABSL_GUARDED_BY(mu_) = true;
+  int64_t next_due_locked_ ABSL_GUARDED_BY(mu_) = INT64_MIN;  // earliest rule time due
   uint64_t state_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t transitions_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t steps_ ABSL_GUARDED_BY(mu_) = 0;

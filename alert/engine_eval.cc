@@ -58,48 +58,61 @@ void AlertEngine::Step() {
   }
   absl::MutexLock l(&mu_);
   steps_++;
-  for (auto& [name, rt] : rules_) {
-    if (resync.contains("*") || resync.contains(rt->rule.query.measurement)) {
-      rt->needs_bootstrap = true;
-      rt->status.resyncs++;
+  if (!resync.empty()) {
+    for (auto& [name, rt] : rules_) {
+      if (resync.contains("*") || resync.contains(rt->rule.query.measurement)) {
+        rt->needs_bootstrap = true;
+        rt->status.resyncs++;
+        bootstrap_pending_ = true;
+      }
     }
   }
-  for (auto& [name, rt] : rules_) {
-    if (rt->needs_bootstrap && !rt->rule.spec.paused) BootstrapLocked(rt.get(), now);
+  if (bootstrap_pending_) {
+    bootstrap_pending_ = false;
+    for (auto& [name, rt] : rules_) {
+      if (rt->needs_bootstrap && !rt->rule.spec.paused) BootstrapLocked(rt.get(), now);
+    }
   }
   for (const auto& ev : events) ProcessEventLocked(*ev, now);
   std::vector<Effect> effects;
-  for (auto& [name, rt] : rules_) {
-    if (rt->rule.spec.paused) continue;
-    EvaluateLateLocked(rt.get(), now, &effects);
-  }
-  int64_t next_due = INT64_MAX;
-  for (auto& [name, rt] : rules_) {
-    if (rt->rule.spec.paused) continue;
-    const int64_t every = rt->rule.every_ns;
-    if (now >= rt->next_due) {
-      const int64_t tick = FloorDiv(now, every) * every;
-      if (rt->last_tick != INT64_MIN && tick - rt->last_tick > every) {
-        rt->status.missed_ticks += (tick - rt->last_tick) / every - 1;
-      }
-      const auto t0 = std::chrono::steady_clock::now();
-      EvaluateLocked(rt.get(), tick, now, &effects);
-      const int64_t took = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::steady_clock::now() - t0)
-                               .count();
-      RuleStatus& s = rt->status;
-      s.evaluations++;
-      s.last_eval_ns = tick;
-      s.last_eval_duration_ns = took;
-      s.max_eval_duration_ns = std::max(s.max_eval_duration_ns, took);
-      s.lag_ns = now - tick;
-      rt->last_tick = tick;
-      rt->next_due = tick + every;
+  // Rules are walked only when something is due: a round that only took points is cheap.
+  if (late_pending_) {
+    late_pending_ = false;
+    for (auto& [name, rt] : rules_) {
+      if (rt->rule.spec.paused) continue;
+      EvaluateLateLocked(rt.get(), now, &effects);
     }
-    next_due = std::min(next_due, rt->next_due);
+  }
+  if (now >= next_due_locked_) {
+    int64_t next_due = INT64_MAX;
+    for (auto& [name, rt] : rules_) {
+      if (rt->rule.spec.paused) continue;
+      const int64_t every = rt->rule.every_ns;
+      if (now >= rt->next_due) {
+        const int64_t tick = FloorDiv(now, every) * every;
+        if (rt->last_tick != INT64_MIN && tick - rt->last_tick > every) {
+          rt->status.missed_ticks += (tick - rt->last_tick) / every - 1;
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        EvaluateLocked(rt.get(), tick, now, &effects);
+        const int64_t took = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now() - t0)
+                                 .count();
+        RuleStatus& s = rt->status;
+        s.evaluations++;
+        s.last_eval_ns = tick;
+        s.last_eval_duration_ns = took;
+        s.max_eval_duration_ns = std::max(s.max_eval_duration_ns, took);
+        s.lag_ns = now - tick;
+        rt->last_tick = tick;
+        rt->next_due = tick + every;
+      }
+      next_due = std::min(next_due, rt->next_due);
+    }
+    next_due_locked_ = next_due;
+    next_due_ = next_due;
   }
   ApplyEffectsLocked(&effects);
-  next_due_ = next_due;
 }
 
 void AlertEngine::StepInstanceLocked(RuleRt* rt, Instance* inst, const Evaluation& e,

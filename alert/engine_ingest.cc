@@ -13,7 +13,6 @@ namespace {
 
 // Sizes counted per instance and per route entry (besides the ring).
 constexpr size_t kInstanceBytes = sizeof(AlertEngine::Instance) + 96;
-constexpr size_t kRouteBytes = sizeof(Route) + 16;
 
 storage::TagSet GroupOf(const RuleQuery& q, const storage::TagSet& tags) {
   storage::TagSet g;
@@ -77,8 +76,7 @@ AlertEngine::Instance* AlertEngine::FindOrCreateLocked(RuleRt* rt,
 const std::vector<Route>& AlertEngine::RoutesLocked(storage::SeriesId id,
                                                     const query::LiveGroup& group,
                                                     const query::LiveColumn& column) {
-  auto it = routes_.find(id);
-  if (it != routes_.end()) return it->second;
+  if (id < routes_.size() && routes_[id].known) return routes_[id].routes;
   std::vector<Route> routes;
   auto idx =
       rule_index_.find(absl::string_view(group.measurement.data(), group.measurement.size()));
@@ -100,8 +98,15 @@ const std::vector<Route>& AlertEngine::RoutesLocked(storage::SeriesId id,
       for (RuleRt* rt : by_value->second) consider(rt);
     }
   }
-  state_bytes_ += kRouteBytes * (1 + routes.size());
-  return routes_.emplace(id, std::move(routes)).first->second;
+  if (id >= routes_.size()) {
+    const size_t old = routes_.size();
+    routes_.resize(std::max<size_t>(id + 1, routes_.size() * 2));
+    state_bytes_ += (routes_.size() - old) * sizeof(RouteSlot);
+  }
+  state_bytes_ += kRouteBytesPerEntry * routes.size();
+  routes_[id].known = true;
+  routes_[id].routes = std::move(routes);
+  return routes_[id].routes;
 }
 
 void AlertEngine::ProcessEventLocked(const query::LiveEvent& event, int64_t now) {
@@ -152,6 +157,7 @@ void AlertEngine::ProcessEventLocked(const query::LiveEvent& event, int64_t now)
           }
           if (!late) continue;
           rt->status.late_points++;
+          late_pending_ = true;
           if (r.incremental()) {
             if (!inst->late) {
               inst->late = true;

@@ -49,6 +49,8 @@ struct Route {
   AlertEngine::RuleRt* rule;
   AlertEngine::Instance* inst;
 };
+// Bytes counted per route entry in the engine's state.
+inline constexpr size_t kRouteBytesPerEntry = sizeof(Route) + 16;
 
 struct AlertEngine::Effect {
   RuleRt* rt = nullptr;
