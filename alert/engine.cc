@@ -145,9 +145,13 @@ void AlertEngine::IndexRulesLocked() {
 
 void AlertEngine::ReleaseRoutesLocked() {
   for (const RouteSlot& r : routes_) state_bytes_ -= kRouteBytesPerEntry * r.routes.size();
-  state_bytes_ -= routes_.size() * sizeof(RouteSlot);
+  for (const RouteSlot& r : group_routes_) state_bytes_ -= kRouteBytesPerEntry * r.routes.size();
+  state_bytes_ -= routes_.size() * sizeof(RouteSlot) + group_routes_.size() * sizeof(RouteSlot);
   routes_.clear();
   routes_.shrink_to_fit();
+  group_routes_.clear();
+  group_routes_.shrink_to_fit();
+  // Group numbers stay valid (a series' tags never change); their routes are recomputed.
 }
 
 std::vector<std::string> AlertEngine::MeasurementsLocked() const {

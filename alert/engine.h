@@ -200,6 +200,8 @@ class AlertEngine : public query::LiveListener {
   const std::vector<Route>& RoutesLocked(storage::SeriesId id, const query::LiveGroup& group,
                                          const query::LiveColumn& column)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const std::vector<Route>& GroupRoutesLocked(const query::LiveGroup& group)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ProcessEventLocked(const query::LiveEvent& event, int64_t now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void BootstrapLocked(RuleRt* rt, int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -246,6 +248,11 @@ class AlertEngine : public query::LiveListener {
     std::vector<Route> routes;
   };
   std::vector<RouteSlot> routes_ ABSL_GUARDED_BY(mu_);
+  // absent(*) rules hang off the series group (measurement + tags), not each field: one
+  // update per group and event however many fields it has. Series id -> group number + 1.
+  std::vector<uint32_t> series_group_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint32_t> group_numbers_ ABSL_GUARDED_BY(mu_);
+  std::vector<RouteSlot> group_routes_ ABSL_GUARDED_BY(mu_);
   // A late point was seen since the last round: re-evaluate late windows.
   bool late_pending_ ABSL_GUARDED_BY(mu_) = false;
   // Some rule needs its windows read (created, loaded, resumed, resynced).

@@ -85,6 +85,7 @@ const std::vector<Route>& AlertEngine::RoutesLocked(storage::SeriesId id,
     const std::string field(column.name);
     auto consider = [&](RuleRt* rt) {
       if (rt->rule.spec.paused || !FieldApplies(rt->rule.cond, field, column.type)) return;
+      if (rt->rule.cond.kind == RuleKind::kAbsence && rt->rule.cond.field == "*") return;
       if (rt->where && rt->where->EvalTags(tags) == query::Predicate::Tri::kFalse) return;
       Instance* inst = FindOrCreateLocked(rt, tags);
       if (inst != nullptr) routes.push_back({rt, inst});
@@ -109,12 +110,90 @@ const std::vector<Route>& AlertEngine::RoutesLocked(storage::SeriesId id,
   return routes_[id].routes;
 }
 
+const std::vector<Route>& AlertEngine::GroupRoutesLocked(const query::LiveGroup& group) {
+  static const std::vector<Route> kNone;
+  if (group.n_columns == 0) return kNone;
+  const storage::SeriesId first = group.columns[0].id;
+  if (first >= series_group_.size()) {
+    const size_t old = series_group_.size();
+    series_group_.resize(std::max<size_t>(first + 1, series_group_.size() * 2), 0);
+    state_bytes_ += (series_group_.size() - old) * sizeof(uint32_t);
+  }
+  uint32_t& number = series_group_[first];
+  if (number == 0) {
+    std::string key(group.measurement);
+    for (size_t i = 0; i < group.n_tags; i++) {
+      absl::StrAppend(&key, "\x1f", std::string(group.tags[i].first), "=",
+                      std::string(group.tags[i].second));
+    }
+    auto [it, inserted] =
+        group_numbers_.emplace(std::move(key), static_cast<uint32_t>(group_numbers_.size() + 1));
+    if (inserted) state_bytes_ += it->first.size() + 32;
+    number = it->second;
+  }
+  if (number > group_routes_.size()) {
+    const size_t old = group_routes_.size();
+    group_routes_.resize(std::max<size_t>(number, group_routes_.size() * 2));
+    state_bytes_ += (group_routes_.size() - old) * sizeof(RouteSlot);
+  }
+  RouteSlot& slot = group_routes_[number - 1];
+  if (slot.known) return slot.routes;
+  slot.known = true;
+  auto idx =
+      rule_index_.find(absl::string_view(group.measurement.data(), group.measurement.size()));
+  if (idx == rule_index_.end()) return slot.routes;
+  const storage::TagSet tags = group.Tags();
+  auto consider = [&](RuleRt* rt) {
+    if (rt->rule.spec.paused || rt->rule.cond.kind != RuleKind::kAbsence ||
+        rt->rule.cond.field != "*") {
+      return;
+    }
+    if (rt->where && rt->where->EvalTags(tags) == query::Predicate::Tri::kFalse) return;
+    Instance* inst = FindOrCreateLocked(rt, tags);
+    if (inst != nullptr) slot.routes.push_back({rt, inst});
+  };
+  for (RuleRt* rt : idx->second.other) consider(rt);
+  for (const auto& [k, v] : tags) {
+    auto by_key = idx->second.eq.find(k);
+    if (by_key == idx->second.eq.end()) continue;
+    auto by_value = by_key->second.find(v);
+    if (by_value == by_key->second.end()) continue;
+    for (RuleRt* rt : by_value->second) consider(rt);
+  }
+  state_bytes_ += kRouteBytesPerEntry * slot.routes.size();
+  return slot.routes;
+}
+
 void AlertEngine::ProcessEventLocked(const query::LiveEvent& event, int64_t now) {
   for (const query::LiveGroup& grp : event.groups) {
     if (!by_measurement_.contains(
             absl::string_view(grp.measurement.data(), grp.measurement.size()))) {
       continue;
     }
+    // Absence needs only the newest timestamp: absent(*) rules are updated once per group
+    // (from the group's routes), absent(field) ones from their field's column.
+    int64_t group_max_ts = INT64_MIN;
+    for (size_t row = 0; row < grp.rows; row++) group_max_ts = std::max(group_max_ts, grp.ts[row]);
+    auto seen = [&](RuleRt* rt, Instance* inst, int64_t ts) {
+      if (rt->needs_bootstrap || ts <= inst->last_ts) return;
+      const int64_t window_start =
+          rt->last_tick == INT64_MIN ? INT64_MIN : rt->last_tick - rt->rule.window_ns;
+      const bool late = rt->last_tick != INT64_MIN && ts < rt->last_tick;
+      if (late && ts < window_start) {
+        rt->status.late_ignored++;
+        return;
+      }
+      inst->last_ts = ts;
+      if (!late) return;
+      rt->status.late_points++;
+      late_pending_ = true;
+      if (!inst->late) {
+        inst->late = true;
+        inst->late_ts = ts;
+        rt->late_dirty.push_back(inst);
+      }
+    };
+    for (const Route& route : GroupRoutesLocked(grp)) seen(route.rule, route.inst, group_max_ts);
     for (size_t f = 0; f < grp.n_columns; f++) {
       const query::LiveColumn& col = grp.columns[f];
       const storage::SeriesId id = col.id;
@@ -134,6 +213,14 @@ void AlertEngine::ProcessEventLocked(const query::LiveEvent& event, int64_t now)
         const Rule& r = rt->rule;
         const int64_t window_start =
             rt->last_tick == INT64_MIN ? INT64_MIN : rt->last_tick - r.window_ns;
+        if (r.cond.kind == RuleKind::kAbsence) {
+          int64_t ts = INT64_MIN;
+          for (size_t row = 0; row < grp.rows; row++) {
+            if (col.IsValid(row)) ts = std::max(ts, grp.ts[row]);
+          }
+          if (ts != INT64_MIN) seen(rt, inst, ts);
+          continue;
+        }
         for (size_t row = 0; row < grp.rows; row++) {
           if (!col.IsValid(row)) continue;
           const int64_t ts = grp.ts[row];
@@ -142,10 +229,7 @@ void AlertEngine::ProcessEventLocked(const query::LiveEvent& event, int64_t now)
             rt->status.late_ignored++;
             continue;
           }
-          if (r.cond.kind == RuleKind::kAbsence) {
-            if (ts <= inst->last_ts) continue;
-            inst->last_ts = ts;
-          } else if (r.incremental()) {
+          if (r.incremental()) {
             if (ts > now + r.every_ns) {
               rt->status.future_ignored++;
               continue;
