@@ -5,9 +5,13 @@
 // the same pace (a revoked token ends the stream), and finishes with the source's status
 // once it ended and is drained.
 //
-// Lifetime: gRPC deletes nothing; the reactor deletes itself after OnDone and after its
-// alarm callback, whichever comes last. `release` runs first (outside any lock): after it,
-// the source must never call Wake() again.
+// Lifetime: gRPC deletes nothing; the reactor deletes itself after OnDone, its alarm
+// callback and any queued pump, whichever comes last. `release` runs first (outside any
+// lock): after it, the source must never call Wake() again.
+//
+// With an executor, Wake() only queues the pump (at most one at a time) there: the thread
+// that announces new data (the live hub's, shared by every subscriber) does not encode and
+// send for each stream in turn.
 //
 // Thread safety: Wake() from any thread; the rest is driven by gRPC.
 #ifndef TELEMDB_RPC_LIVE_STREAM_REACTOR_H_
@@ -24,6 +28,7 @@
 #include "grpcpp/grpcpp.h"
 #include "rpc/call_tracker.h"
 #include "rpc/grpc_status.h"
+#include "util/thread_pool.h"
 
 namespace telemdb::rpc {
 
@@ -44,7 +49,9 @@ class LiveStreamReactor : public grpc::ServerWriteReactor<Response> {
   };
 
   // Counts the call in `calls` (Exit in OnDone); an Unavailable finish when draining.
-  explicit LiveStreamReactor(CallTracker* calls) : calls_(calls) {
+  // `executor` (may be null: Wake pumps inline) must outlive the reactor.
+  explicit LiveStreamReactor(CallTracker* calls, ThreadPool* executor = nullptr)
+      : calls_(calls), executor_(executor) {
     tracked_ = calls_->Enter();
     if (!tracked_) Fail(absl::UnavailableError("server is shutting down"));
   }
@@ -79,7 +86,29 @@ class LiveStreamReactor : public grpc::ServerWriteReactor<Response> {
   }
 
   // Something may be ready.
-  void Wake() { Pump(); }
+  void Wake() {
+    if (executor_ == nullptr) return Pump();
+    {
+      absl::MutexLock l(&mu_);
+      if (pump_queued_ || done_) return;
+      pump_queued_ = true;
+      tasks_++;
+    }
+    executor_->Submit([this] {
+      {
+        absl::MutexLock l(&mu_);
+        pump_queued_ = false;
+      }
+      Pump();
+      bool del;
+      {
+        absl::MutexLock l(&mu_);
+        tasks_--;
+        del = done_ && !alarm_pending_ && tasks_ == 0;
+      }
+      if (del) delete this;
+    });
+  }
 
   void OnWriteDone(bool ok) override {
     {
@@ -106,8 +135,8 @@ class LiveStreamReactor : public grpc::ServerWriteReactor<Response> {
     {
       absl::MutexLock l(&mu_);
       done_ = true;
-      del = !alarm_pending_;
-      if (!del) alarm_.Cancel();
+      del = !alarm_pending_ && tasks_ == 0;
+      if (alarm_pending_) alarm_.Cancel();
     }
     if (del) delete this;
   }
@@ -158,7 +187,7 @@ class LiveStreamReactor : public grpc::ServerWriteReactor<Response> {
       absl::MutexLock l(&mu_);
       alarm_pending_ = false;
       if (done_) {
-        del = true;
+        del = tasks_ == 0;
       } else if (ok && !finished_) {
         if (hooks_.recheck) {
           absl::Status s = hooks_.recheck();
@@ -179,7 +208,10 @@ class LiveStreamReactor : public grpc::ServerWriteReactor<Response> {
   }
 
   CallTracker* calls_;
+  ThreadPool* executor_;
   bool tracked_ = false;
+  bool pump_queued_ = false;
+  int tasks_ = 0;  // queued pumps not yet finished
   absl::Mutex mu_;
   Hooks hooks_;
   Response msg_;

@@ -131,12 +131,13 @@ void LiveHub::Remove(LiveListener* listener) {
   counters_.listeners = listeners_.size();
 }
 
-void LiveHub::Pause(LiveListener* listener) {
+uint64_t LiveHub::Pause(LiveListener* listener) {
   absl::MutexLock l(&mu_);
   auto m = measurements_.find(listener);
-  if (m == measurements_.end() || paused_.contains(listener)) return;
+  if (m == measurements_.end() || paused_.contains(listener)) return last_seq_;
   Interest({m->second.begin(), m->second.end()}, -1);
   paused_[listener].measurements = m->second;
+  return last_seq_;
 }
 
 LiveHub::Counted LiveHub::Resume(LiveListener* listener) {
@@ -144,6 +145,7 @@ LiveHub::Counted LiveHub::Resume(LiveListener* listener) {
   auto p = paused_.find(listener);
   if (p == paused_.end()) return Counted();
   Counted c = p->second.counted;
+  c.seq = last_seq_;
   Interest({p->second.measurements.begin(), p->second.measurements.end()}, +1);
   paused_.erase(p);
   return c;

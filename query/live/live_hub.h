@@ -87,11 +87,15 @@ class LiveHub : public storage::ApplyObserver {
   // a stalled reader costs ingest next to nothing. Resume returns what was counted (the
   // listener reports it as dropped) and restores the copies. Both take only the hub's queue
   // lock: a listener may call Pause from OnEvent and Resume from its transport's thread.
+  // The hub counts the writes after the seq Pause returns and up to the seq Resume returns:
+  // the listener must ignore events in that range (other listeners' copies may still reach
+  // it), and count the drops of earlier ones itself.
   struct Counted {
     uint64_t rows = 0;
     uint64_t values = 0;
+    uint64_t seq = 0;  // the last write counted
   };
-  void Pause(LiveListener* listener);
+  uint64_t Pause(LiveListener* listener);
   Counted Resume(LiveListener* listener);
 
   // Blocks until every event queued before the call has been dispatched (tests, benches).

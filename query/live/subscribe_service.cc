@@ -107,12 +107,12 @@ namespace {
 
 class SubscribeReactor : public rpc::LiveStreamReactor<v1::SubscribeResponse> {
  public:
-  SubscribeReactor(SubscribeService* svc, LiveRegistry* registry, const auth::Authenticator* auth,
+  SubscribeReactor(ThreadPool* senders, LiveRegistry* registry, const auth::Authenticator* auth,
                    rpc::CallTracker* calls, grpc::CallbackServerContext* ctx,
                    const v1::SubscribeRequest* req,
                    const std::function<void(const std::string&, const std::string&,
                                             const absl::Status&)>& on_action)
-      : LiveStreamReactor(calls) {
+      : LiveStreamReactor(calls, senders) {
     if (!tracked()) return;
     const auth::Credentials creds = rpc::CredentialsOf(*ctx);
     auto who = auth->Authenticate(creds);
@@ -162,7 +162,6 @@ class SubscribeReactor : public rpc::LiveStreamReactor<v1::SubscribeResponse> {
     h.recheck = [auth, creds] { return auth->Authenticate(creds).status(); };
     h.release = [this] { sub_.reset(); };
     Begin(std::move(h), registry->options().heartbeat, &first);
-    (void)svc;
   }
 
  private:
@@ -173,7 +172,7 @@ class SubscribeReactor : public rpc::LiveStreamReactor<v1::SubscribeResponse> {
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* SubscribeService::Subscribe(
     grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) {
-  return new SubscribeReactor(this, registry_, auth_, calls_, ctx, req, on_action);
+  return new SubscribeReactor(&senders_, registry_, auth_, calls_, ctx, req, on_action);
 }
 
 }  // namespace telemdb::query

@@ -16,13 +16,14 @@
 #include "query/live/live_registry.h"
 #include "rpc/call_tracker.h"
 #include "telemdb/v1/realtime.grpc.pb.h"
+#include "util/thread_pool.h"
 
 namespace telemdb::query {
 
 class SubscribeService final : public v1::SubscribeService::CallbackService {
  public:
   SubscribeService(LiveRegistry* registry, const auth::Authenticator* auth, rpc::CallTracker* calls)
-      : registry_(registry), auth_(auth), calls_(calls) {}
+      : registry_(registry), auth_(auth), calls_(calls), senders_(2) {}
 
   grpc::ServerWriteReactor<v1::SubscribeResponse>* Subscribe(
       grpc::CallbackServerContext* ctx, const v1::SubscribeRequest* req) override;
@@ -34,6 +35,8 @@ class SubscribeService final : public v1::SubscribeService::CallbackService {
   LiveRegistry* registry_;
   const auth::Authenticator* auth_;
   rpc::CallTracker* calls_;
+  // Encode and send for the streams, off the live hub's thread.
+  ThreadPool senders_;
 };
 
 // The wire form of a live message (frames, overflow or caught-up).

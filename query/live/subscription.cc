@@ -89,6 +89,10 @@ void Subscription::OnEvent(const LiveEventPtr& event) {
   bool queued = false;
   LiveFrame frame;
   std::vector<storage::SeriesId> ids;
+  {
+    absl::MutexLock l(&mu_);
+    if (event->seq >= skip_from_ && event->seq <= skip_to_) return;  // the hub counted it
+  }
   for (const LiveGroup& grp : event->groups) {
     if (grp.measurement != selector_.measurement() || grp.n_columns == 0) continue;
     if (!Matches(grp.columns[0].id, grp)) continue;
@@ -111,13 +115,33 @@ void Subscription::OnEvent(const LiveEventPtr& event) {
     const size_t bytes = frame.Bytes();
     absl::MutexLock l(&mu_);
     if (stop_ || !ended_.ok()) return;
+    if (!catching_up_ && !snaps_.empty()) {
+      // Past the catch-up, a write the history read can still arrive: drop its values.
+      if (event->seq > max_snap_) {
+        snaps_.clear();
+      } else {
+        for (size_t c = 0; c < ids.size() && c < frame.columns.size(); c++) {
+          auto it = snaps_.find(ids[c]);
+          if (it != snaps_.end() && event->seq <= it->second) {
+            counters_.seam_duplicates += NullColumn(&frame, c);
+          }
+        }
+        if (frame.rows() == 0) {
+          frame = LiveFrame();
+          ids.clear();
+          continue;
+        }
+      }
+    }
     size_t& held = catching_up_ ? waiting_bytes_ : buffer_bytes_;
     if (held + bytes > options_.buffer_bytes || !budget_->TryCharge(bytes)) {
       DropLocked(frame.rows(), frame.Values());
       queued = true;  // the overflow marker is news too
       if (!catching_up_ && !paused_ && hub_ != nullptr) {
         paused_ = true;
-        hub_->Pause(this);  // takes only the hub's queue lock: fine from OnEvent
+        // Takes only the hub's queue lock: fine from OnEvent.
+        skip_from_ = hub_->Pause(this) + 1;
+        skip_to_ = UINT64_MAX;
       }
       continue;
     }
@@ -182,6 +206,7 @@ bool Subscription::Take(size_t max_bytes, LiveMessage* out) {
       // Room again: take back the copies, and report what the hub counted meanwhile.
       paused_ = false;
       const LiveHub::Counted c = hub_->Resume(this);
+      skip_to_ = c.seq;
       if (c.rows > 0 || c.values > 0) DropLocked(c.rows, c.values);
     }
   }
@@ -354,7 +379,7 @@ void Subscription::FinishCatchUp() {
     }
     waiting_.clear();
     waiting_bytes_ = 0;
-    snaps_.clear();
+    for (const auto& [id, snap] : snaps_) max_snap_ = std::max(max_snap_, snap);
     catching_up_ = false;
     if (waiting_dropped_points_ > 0) {
       DropLocked(waiting_dropped_points_, waiting_dropped_values_);

@@ -144,11 +144,18 @@ class Subscription : public LiveListener {
   size_t buffer_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool catching_up_ ABSL_GUARDED_BY(mu_) = false;
   bool paused_ ABSL_GUARDED_BY(mu_) = false;  // the hub only counts for us
+  // Writes in [skip_from_, skip_to_] were counted by the hub while paused: ignore them.
+  uint64_t skip_from_ ABSL_GUARDED_BY(mu_) = 1;
+  uint64_t skip_to_ ABSL_GUARDED_BY(mu_) = 0;
   std::deque<Waiting> waiting_ ABSL_GUARDED_BY(mu_);
   size_t waiting_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_dropped_points_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t waiting_dropped_values_ ABSL_GUARDED_BY(mu_) = 0;
+  // The history's snapshot seq per series, kept after the catch-up until the hub has
+  // dispatched past the largest: a write read by the history may still be in the hub's
+  // queue then.
   absl::flat_hash_map<storage::SeriesId, uint64_t> snaps_ ABSL_GUARDED_BY(mu_);
+  uint64_t max_snap_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status ended_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   SubscriptionCounters counters_ ABSL_GUARDED_BY(mu_);
