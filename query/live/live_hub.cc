@@ -45,11 +45,18 @@ void LiveHub::OnApply(uint64_t seq, const std::vector<storage::SeriesBatch>& gro
   last_seq_ = seq;
   if (stop_) return;
   if (!paused_.empty()) {
+    // Per measurement first (a batch rarely holds more than one), then per paused listener.
+    absl::flat_hash_map<std::string_view, Counted> batch;
     for (const auto& g : groups) {
-      for (auto& [listener, p] : paused_) {
-        if (!p.measurements.contains(g.measurement)) continue;
-        p.counted.rows += g.timestamps.size();
-        p.counted.values += GroupValues(g);
+      Counted& c = batch[g.measurement];
+      c.rows += g.timestamps.size();
+      c.values += GroupValues(g);
+    }
+    for (auto& [listener, p] : paused_) {
+      for (const auto& [m, c] : batch) {
+        if (!p.measurements.contains(absl::string_view(m.data(), m.size()))) continue;
+        p.counted.rows += c.rows;
+        p.counted.values += c.values;
       }
     }
   }
