@@ -21,9 +21,10 @@ TEST(ReservedTest, ClientsCannotWriteReservedMeasurements) {
   ok.measurement = "readings";
   bad.measurement = "_alerts";
   EXPECT_OK(CheckNotReserved({ok}));
-  EXPECT_THAT(CheckNotReserved({ok, bad}),
-              ::telemdb::testing::StatusIs(absl::StatusCode::kPermissionDenied,
-                                           ::testing::HasSubstr("series 1: measurement \"_alerts\"")));
+  EXPECT_THAT(
+      CheckNotReserved({ok, bad}),
+      ::telemdb::testing::StatusIs(absl::StatusCode::kPermissionDenied,
+                                   ::testing::HasSubstr("series 1: measurement \"_alerts\"")));
 }
 
 TEST(ReservedTest, AlertsAreVisiblePerRuleMeasurement) {

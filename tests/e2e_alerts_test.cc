@@ -70,8 +70,8 @@ class E2eAlertsTest : public ::testing::Test {
 TEST_F(E2eAlertsTest, RuleLifecycleThroughTheCli) {
   Start();
   RunResult r = Cli({"admin", "rule", "create", "hot", "--query", "FROM readings GROUP BY device",
-                     "--condition", "last(v) over 10s > 8", "--every", "1s", "--labels",
-                     "sev=page", "--labels", "team=fleet"});
+                     "--condition", "last(v) over 10s > 8", "--every", "1s", "--labels", "sev=page",
+                     "--labels", "team=fleet"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("created rule hot (threshold, incremental)"));
   // Garbage is refused with what is wrong.
@@ -139,8 +139,8 @@ TEST_F(E2eAlertsTest, RuleLifecycleThroughTheCli) {
 
 TEST_F(E2eAlertsTest, AlertsAreScopedToWhatATokenMayRead) {
   Start();
-  for (const auto& [name, m] : {std::pair<std::string, std::string>{"r_read", "readings"},
-                                {"r_diag", "diagnostics"}}) {
+  for (const auto& [name, m] :
+       {std::pair<std::string, std::string>{"r_read", "readings"}, {"r_diag", "diagnostics"}}) {
     RunResult r = Cli({"admin", "rule", "create", name, "--query",
                        absl::StrCat("FROM ", m, " GROUP BY device"), "--condition",
                        "last(v) over 10s > 8", "--every", "1s"});
@@ -184,9 +184,9 @@ TEST_F(E2eAlertsTest, AlertsAreScopedToWhatATokenMayRead) {
   EXPECT_EQ(msg.event().to(), "firing");
   EXPECT_FALSE(msg.event().id().empty());
   // A reader cannot manage rules; the refusal is audited.
-  RunResult denied = Cli({"admin", "rule", "create", "x", "--query", "FROM readings",
-                          "--condition", "max(v) > 1"},
-                         wide);
+  RunResult denied =
+      Cli({"admin", "rule", "create", "x", "--query", "FROM readings", "--condition", "max(v) > 1"},
+          wide);
   EXPECT_NE(denied.exit_code, 0);
   EXPECT_THAT(denied.err, HasSubstr("admin right"));
   wctx.TryCancel();

@@ -162,7 +162,8 @@ TEST_F(E2eLiveTest, SinceHistoryThenLiveWithoutGapOrDuplicate) {
   const int64_t now = absl::GetCurrentTimeNanos();
   std::atomic<int> next{0};
   for (; next < 500; next++) {
-    ASSERT_TRUE(WriteAs(ch_, admin_, OnePoint("m", "d", now - 60'000'000'000 + next * 1000, 1)).ok());
+    ASSERT_TRUE(
+        WriteAs(ch_, admin_, OnePoint("m", "d", now - 60'000'000'000 + next * 1000, 1)).ok());
   }
   std::atomic<bool> stop{false};
   std::thread writer([&] {
