@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   RegisterSchemaCommands(&app, &ctx);
   RegisterLastCommand(&app, &ctx);
   RegisterAdminCommands(&app, &ctx);
+  RegisterAlertsCommand(&app, &ctx);
   app.add_subcommand("help", "Show a command's help: telemdb help COMMAND");
 
   std::vector<std::string> args = RewriteHelp(argc, argv);

@@ -20,6 +20,8 @@ int HttpCode(const absl::Status& s) {
       return 403;
     case absl::StatusCode::kNotFound:
       return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
     case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kUnavailable:
       return 503;

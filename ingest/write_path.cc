@@ -2,6 +2,7 @@
 
 #include "auth/audit_log.h"
 #include "auth/identity_stats.h"
+#include "auth/reserved.h"
 
 namespace telemdb::ingest {
 
@@ -68,7 +69,9 @@ absl::StatusOr<storage::WriteResult> WritePath::Write(const auth::Identity& who,
   c.bytes += origin.bytes;
   options.identity = who.name;
   options.authorize = [&who](const std::vector<storage::SeriesBatch>& g) {
-    return who.CheckWrite(g);
+    // Reserved measurements (`_alerts`, ...) are the server's, whatever the scopes.
+    absl::Status s = auth::CheckNotReserved(g);
+    return s.ok() ? who.CheckWrite(g) : s;
   };
   auto r = db_->Write(groups, options);
   if (!r.ok()) {

@@ -70,7 +70,8 @@ class WritePath {
 
   // Writes `groups` as `who`, atomically (see storage::Db::Write). `options.identity` and
   // `options.authorize` are set here. Errors: those of Db::Write; PermissionDenied naming
-  // the first series outside the identity's scopes (nothing stored, audited).
+  // the first series outside the identity's scopes or of a reserved measurement (names
+  // starting with '_', auth/reserved.h) (nothing stored, audited).
   absl::StatusOr<storage::WriteResult> Write(const auth::Identity& who,
                                              std::vector<storage::SeriesBatch>* groups,
                                              storage::WriteOptions options, const Origin& origin);

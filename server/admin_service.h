@@ -16,6 +16,10 @@
 #include "telemdb/v1/admin.grpc.pb.h"
 #include "util/thread_pool.h"
 
+namespace telemdb::alert {
+class AlertEngine;
+}
+
 namespace telemdb::server {
 
 class AdminService : public v1::AdminService::CallbackService {
@@ -60,6 +64,30 @@ class AdminService : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* ListIdentities(grpc::CallbackServerContext* ctx,
                                            const v1::ListIdentitiesRequest* req,
                                            v1::ListIdentitiesResponse* resp) override;
+  // admin_rules.cc: alert rules and notification targets (alert/engine.h).
+  grpc::ServerUnaryReactor* CreateRule(grpc::CallbackServerContext* ctx,
+                                       const v1::CreateRuleRequest* req,
+                                       v1::CreateRuleResponse* resp) override;
+  grpc::ServerUnaryReactor* ListRules(grpc::CallbackServerContext* ctx,
+                                      const v1::ListRulesRequest* req,
+                                      v1::ListRulesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetRule(grpc::CallbackServerContext* ctx, const v1::GetRuleRequest* req,
+                                    v1::GetRuleResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteRule(grpc::CallbackServerContext* ctx,
+                                       const v1::DeleteRuleRequest* req,
+                                       v1::DeleteRuleResponse* resp) override;
+  grpc::ServerUnaryReactor* PauseRule(grpc::CallbackServerContext* ctx,
+                                      const v1::PauseRuleRequest* req,
+                                      v1::PauseRuleResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateNotifyTarget(grpc::CallbackServerContext* ctx,
+                                               const v1::CreateNotifyTargetRequest* req,
+                                               v1::CreateNotifyTargetResponse* resp) override;
+  grpc::ServerUnaryReactor* ListNotifyTargets(grpc::CallbackServerContext* ctx,
+                                              const v1::ListNotifyTargetsRequest* req,
+                                              v1::ListNotifyTargetsResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteNotifyTarget(grpc::CallbackServerContext* ctx,
+                                               const v1::DeleteNotifyTargetRequest* req,
+                                               v1::DeleteNotifyTargetResponse* resp) override;
 
   // Adds the server's own figures (front doors, audit, identities) to a Stats answer.
   // Default: none.
@@ -67,6 +95,8 @@ class AdminService : public v1::AdminService::CallbackService {
   // The per-identity statistics (ListIdentities). Default: none (the RPC then fails with
   // FailedPrecondition).
   auth::IdentityStats* identity_stats = nullptr;
+  // The alert engine (rule calls). Default: none (they fail with FailedPrecondition).
+  alert::AlertEngine* alerts = nullptr;
 
   // Told about every admin action (identity, action, outcome) and every denial of an
   // authenticated caller (failed authentication is audited by the Authenticator).

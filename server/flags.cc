@@ -8,6 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "query/lang/time_literal.h"
+#include "server/realtime_options.h"
 #include "server/server_options.h"
 #include "server/version.h"
 #include "util/absl_compat.h"
@@ -195,6 +196,8 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
                  "gRPC server reflection: off, or public (unauthenticated)")
       ->check(CLI::IsMember({"off", "public"}))
       ->capture_default_str();
+  RealtimeFlags realtime_flags{&o.realtime};
+  AddRealtimeFlags(&app, &realtime_flags);
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}))
       ->capture_default_str();
@@ -226,6 +229,7 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
         http_max_body.empty() ? o.max_request_bytes : BytesFlag(http_max_body, "--http-max-body");
     o.storage.wal_max_bytes = BytesFlag(wal_max, "--wal-max-bytes");
     o.storage.wal_point_in_time_recovery = wal_recovery == "point-in-time";
+    FinishRealtimeFlags(realtime_flags);
     if (!o.encryption_old_key_files.empty() && o.encryption_key_file.empty()) {
       throw CLI::ValidationError("--encryption-old-key-file", "needs --encryption-key-file");
     }

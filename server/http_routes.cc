@@ -64,6 +64,7 @@ void HttpRoutes::Handle(const http::Request& req, http::ResponseWriter& raw) con
   if (p == "/write" || p == "/api/v2/write") return line_protocol(req, w);
   if (p == "/api/v1/write") return remote_write(req, w);
   if (p == "/query") return query(req, w);
+  if (realtime && realtime(req, w)) return;
   if (p == "/ping") {
     if (req.Param("verbose") == "true") return Json(w, 200, {{"version", kInfluxCompatVersion}});
     return w.Send(204, http::Headers(), "");

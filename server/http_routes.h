@@ -28,6 +28,9 @@ struct HttpRoutes {
   MetricsSources metrics;
   // OK while the database accepts writes.
   std::function<absl::Status()> health;
+  // Live subscriptions, rules and alerts (server/realtime.h): answers and returns true for
+  // the paths it serves. Default: none.
+  std::function<bool(const http::Request&, http::ResponseWriter&)> realtime;
 
   void Handle(const http::Request& req, http::ResponseWriter& w) const;
 };

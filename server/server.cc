@@ -31,6 +31,7 @@
 #include "server/admin_service.h"
 #include "server/http_routes.h"
 #include "server/mqtt_wiring.h"
+#include "server/realtime.h"
 #include "server/tls.h"
 #include "storage/crypto/gcm_record_cipher.h"
 #include "storage/crypto/key_ring.h"
@@ -65,6 +66,7 @@ struct Server::Rep {
   std::unique_ptr<query::StorageQuerier> querier;
   std::unique_ptr<ThreadPool> query_workers;
   std::unique_ptr<query::QueryService> query;
+  std::unique_ptr<Realtime> realtime;  // subscriptions, alerts, notifications
   std::unique_ptr<grpc::Server> grpc;
   std::unique_ptr<ingest::mqtt::Bridge> mqtt;  // stopped first: it writes through `writes`
   int port = 0;
@@ -274,6 +276,7 @@ absl::Status Server::Start() {
     }
     resp->set_identity_anomalies(r.identity_stats->anomalies());
     AddMqttStats(r.mqtt.get(), resp);
+    if (r.realtime) r.realtime->AddStats(resp);
   };
 
   r.querier = std::make_unique<query::StorageQuerier>(r.db.get());
@@ -285,6 +288,10 @@ absl::Status Server::Start() {
   r.query = std::make_unique<query::QueryService>(r.querier.get(), r.authenticator.get(),
                                                   r.query_workers.get(), &r.calls, qo);
   r.query->metrics = &r.query_metrics;
+  ASSIGN_OR_RETURN(r.realtime, Realtime::Start({r.db.get(), r.authenticator.get(), audit, &r.calls,
+                                                o.memory_budget, std::max(4, o.worker_threads / 2)},
+                                               o.realtime));
+  r.admin->alerts = r.realtime->engine();
 
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection is unauthenticated by nature (gRPC's plugin cannot sit behind our
@@ -295,7 +302,8 @@ absl::Status Server::Start() {
   grpc::ServerBuilder builder;
   if (o.reflection != "public") builder.SetOption(std::make_unique<WithoutReflection>());
   grpc::ResourceQuota quota("telemdbd");
-  quota.Resize(static_cast<size_t>(o.memory_budget / 4));
+  // 1/8: the other 1/8 of the old quarter goes to live buffers and alerts (realtime.h).
+  quota.Resize(static_cast<size_t>(o.memory_budget / 8));
   builder.SetResourceQuota(quota);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<uint64_t>(o.max_request_bytes, INT32_MAX)));
@@ -328,6 +336,7 @@ absl::Status Server::Start() {
   builder.RegisterService(r.ingest.get());
   builder.RegisterService(r.admin.get());
   builder.RegisterService(r.query.get());
+  r.realtime->Register(&builder);
   r.grpc = builder.BuildAndStart();
   if (r.grpc == nullptr || r.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
@@ -399,6 +408,11 @@ absl::Status Server::StartHttp() {
     r.http_query->Handle(req, w);
   };
   routes.auth = r.authenticator.get();
+  routes.realtime = [&r](const http::Request& req, http::ResponseWriter& w) {
+    if (!r.realtime->ServesHttp(req.path)) return false;
+    r.realtime->HandleHttp(req, w);
+    return true;
+  };
   routes.metrics_public = o.metrics_public;
   routes.health = [db] { return db->health(); };
   routes.metrics.db = db;
@@ -457,6 +471,7 @@ absl::Status Server::Shutdown() {
   if (r.stopped) return absl::OkStatus();
   r.stopped = true;
   r.mqtt.reset();  // each connection finishes its batch; the broker keeps the rest
+  if (r.realtime) r.realtime->Shutdown();       // live streams end first: they never drain
   if (r.http) r.http->Stop(absl::Seconds(10));  // new requests refused, running ones finish
   if (r.grpc) {
     r.grpc->GetHealthCheckService()->SetServingStatus(false);

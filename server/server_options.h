@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "server/realtime_options.h"
 #include "server/tls.h"
 #include "storage/options.h"
 
@@ -93,6 +94,8 @@ struct ServerOptions {
   std::string reflection = "off";
   // Storage settings from flags (--ack-mode, --retention, limits, ...).
   storage::Options storage;
+  // Live subscriptions, alerts and notifications (--max-subscriptions, --alerts, ...).
+  RealtimeOptions realtime;
 };
 
 // Parses argv (and a --config TOML file; flags win). Returns the options, or an error

@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "storage/apply_observer.h"
 #include "storage/head/head.h"
 #include "storage/options.h"
 #include "storage/series_cursor.h"
@@ -123,6 +124,18 @@ class Db {
   // The last point (greatest timestamp) of a series; nullopt when it has none.
   virtual absl::StatusOr<std::optional<LastPoint>> Last(SeriesId id) = 0;
 
+  // Read(), and the apply sequence number of what the cursor holds (apply_observer.h): it
+  // holds every point of the writes with seq <= *applied_seq and none of later writes.
+  // Errors: as Read.
+  virtual absl::StatusOr<std::unique_ptr<SeriesCursor>> ReadAt(SeriesId id, int64_t start,
+                                                               int64_t end,
+                                                               uint64_t* applied_seq) = 0;
+  // Sets the observer of applied writes (nullptr: none). It must outlive the Db or be
+  // replaced first; after this returns, the previous one is no longer called.
+  virtual void SetApplyObserver(ApplyObserver* observer) = 0;
+  // The seq of the last applied write batch (0 before the first since open).
+  virtual uint64_t applied_seq() const = 0;
+
   // Removes points (see DeleteSpec). Durable like a SYNC write. Returns the series touched.
   virtual absl::StatusOr<uint64_t> Delete(const DeleteSpec& spec) = 0;
   // Seals every head, syncs RocksDB and drops WAL segments that are no longer needed.
@@ -153,6 +166,9 @@ class Db {
   // kept apart from telemdb's internal metadata. Writes are synced.
   virtual absl::Status PutMeta(std::string_view key, std::string_view value) = 0;
   virtual absl::Status DeleteMeta(std::string_view key) = 0;
+  // Puts (value set) and deletes (nullopt) applied atomically, with one sync.
+  using MetaOps = std::vector<std::pair<std::string, std::optional<std::string>>>;
+  virtual absl::Status WriteMeta(const MetaOps& ops) = 0;
   virtual absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) = 0;
   virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMeta(
       std::string_view prefix) = 0;

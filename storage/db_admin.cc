@@ -233,6 +233,19 @@ absl::Status DbImpl::DeleteMeta(std::string_view key) {
   return kv_->Write(&b, /*sync=*/true);
 }
 
+absl::Status DbImpl::WriteMeta(const MetaOps& ops) {
+  if (ops.empty()) return absl::OkStatus();
+  KvBatch b;
+  for (const auto& [key, value] : ops) {
+    if (value.has_value()) {
+      b.Put(Cf::kMeta, keys::AppKey(key), *value);
+    } else {
+      b.Delete(Cf::kMeta, keys::AppKey(key));
+    }
+  }
+  return kv_->Write(&b, /*sync=*/true);
+}
+
 absl::StatusOr<std::optional<std::string>> DbImpl::GetMeta(std::string_view key) {
   return kv_->Get(Cf::kMeta, keys::AppKey(key));
 }

@@ -43,6 +43,10 @@ class DbImpl : public Db {
   absl::StatusOr<std::unique_ptr<SeriesCursor>> Read(SeriesId id, int64_t start,
                                                      int64_t end) override;
   absl::StatusOr<std::optional<LastPoint>> Last(SeriesId id) override;
+  absl::StatusOr<std::unique_ptr<SeriesCursor>> ReadAt(SeriesId id, int64_t start, int64_t end,
+                                                       uint64_t* applied_seq) override;
+  void SetApplyObserver(ApplyObserver* observer) override;
+  uint64_t applied_seq() const override;
   absl::StatusOr<uint64_t> Delete(const DeleteSpec& spec) override;
   absl::Status Flush() override;
   absl::Status Compact() override;
@@ -56,6 +60,7 @@ class DbImpl : public Db {
   absl::Status CheckpointWal() override;
   absl::Status PutMeta(std::string_view key, std::string_view value) override;
   absl::Status DeleteMeta(std::string_view key) override;
+  absl::Status WriteMeta(const MetaOps& ops) override;
   absl::StatusOr<std::optional<std::string>> GetMeta(std::string_view key) override;
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ScanMeta(
       std::string_view prefix) override;
@@ -101,6 +106,13 @@ class DbImpl : public Db {
   Head head_;
   std::unique_ptr<DedupWindow> dedup_;
   std::unique_ptr<CommitLog> log_;
+
+  // Serializes head appends of live writes with ReadAt's snapshots; counts applied batches.
+  mutable absl::Mutex apply_mu_;
+  uint64_t apply_seq_ ABSL_GUARDED_BY(apply_mu_) = 0;
+  // Called on the log thread only; changed under observer_mu_ (which the log thread takes).
+  absl::Mutex observer_mu_;
+  ApplyObserver* observer_ ABSL_GUARDED_BY(observer_mu_) = nullptr;
 
   absl::Mutex seq_mu_;
   uint64_t next_seq_ ABSL_GUARDED_BY(seq_mu_) = 1;

@@ -23,6 +23,26 @@ absl::StatusOr<std::unique_ptr<SeriesCursor>> DbImpl::Read(SeriesId id, int64_t 
   return std::make_unique<SeriesCursor>(id, *type, start, end, std::move(it), std::move(head));
 }
 
+absl::StatusOr<std::unique_ptr<SeriesCursor>> DbImpl::ReadAt(SeriesId id, int64_t start,
+                                                             int64_t end, uint64_t* applied_seq) {
+  auto type = index_.TypeOf(id);
+  if (!type) return absl::NotFoundError(absl::StrCat("no series with id ", id));
+  start = std::max(start, RetentionCutoff());
+  // The head copy, the RocksDB iterator (an implicit snapshot) and the seq are taken
+  // together: no write is applied meanwhile, so a later write cannot reach the cursor
+  // through a seal either.
+  absl::MutexLock l(&apply_mu_);
+  *applied_seq = apply_seq_;
+  if (start >= end) {
+    return std::make_unique<SeriesCursor>(id, *type, start, end, nullptr, codec::Columns());
+  }
+  codec::Columns head;
+  head_.Read(id, start, end, &head);
+  auto it = kv_->NewIterator(Cf::kChunks, keys::ChunkSeekKey(id, PartitionStart(start)),
+                             keys::ChunkSeekKey(id, end));
+  return std::make_unique<SeriesCursor>(id, *type, start, end, std::move(it), std::move(head));
+}
+
 absl::StatusOr<std::optional<LastPoint>> DbImpl::Last(SeriesId id) {
   bool known = false;
   auto cached = head_.CachedLast(id, &known);

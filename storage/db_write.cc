@@ -118,16 +118,42 @@ void DbImpl::ApplyWrite(const wal::WriteRecordMeta& meta,
       }
     }
   }
-  for (size_t g = 0; g < groups.size(); g++) {
-    const SeriesBatch& grp = groups[g];
-    for (size_t f = 0; f < grp.fields.size(); f++) {
-      head_.Append(ids[g][f], grp.timestamps.data(), grp.fields[f], grp.timestamps.size(), segment);
+  uint64_t seq;
+  {
+    // ReadAt() snapshots the head under the same lock, so a snapshot holds a write entirely
+    // or not at all, and knows which.
+    absl::MutexLock l(&apply_mu_);
+    for (size_t g = 0; g < groups.size(); g++) {
+      const SeriesBatch& grp = groups[g];
+      for (size_t f = 0; f < grp.fields.size(); f++) {
+        head_.Append(ids[g][f], grp.timestamps.data(), grp.fields[f], grp.timestamps.size(),
+                     segment);
+      }
     }
+    seq = ++apply_seq_;
+  }
+  {
+    absl::MutexLock l(&observer_mu_);
+    if (observer_ != nullptr) observer_->OnApply(seq, groups, ids);
   }
   if (!meta.producer_id.empty()) {
     dedup_->Record(DedupWindow::Key(meta.identity, meta.producer_id), meta.epoch, meta.sequence,
                    meta.arrival_ns);
   }
+}
+
+}  // namespace telemdb::storage
+
+namespace telemdb::storage {
+
+void DbImpl::SetApplyObserver(ApplyObserver* observer) {
+  absl::MutexLock l(&observer_mu_);
+  observer_ = observer;
+}
+
+uint64_t DbImpl::applied_seq() const {
+  absl::MutexLock l(&apply_mu_);
+  return apply_seq_;
 }
 
 }  // namespace telemdb::storage

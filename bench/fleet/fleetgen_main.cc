@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "bench/fleet/faults.h"
 #include "bench/fleet/fleet.h"
 #include "bench/fleet/meters.h"
 
@@ -81,6 +82,14 @@ absl::Status Run(const std::string& workload, int64_t scale, int64_t hours, uint
     o.start_s = absl::ToUnixSeconds(start_time);
     o.unit = unit;
     s = telemdb::fleet::GenerateMeters(o, sink);
+  } else if (workload == "faults") {
+    // The scripted-fault fleet of the alert tests (faults.h); --hours sets its span.
+    telemdb::fleet::FaultFleetOptions o;
+    if (scale > 0) o.healthy_trucks = scale;
+    o.minutes = hours * 60;
+    o.seed = seed;
+    o.start_s = absl::ToUnixSeconds(start_time);
+    s = telemdb::fleet::GenerateFaultFleetLines(o, sink);
   } else {
     telemdb::fleet::FleetOptions o;
     if (scale > 0) o.trucks = scale;
@@ -117,8 +126,10 @@ int main(int argc, char** argv) {
   std::string precision = "ns";
   std::string output;
   bool stats = false;
-  app.add_option("--workload", workload, "fleet (trucks) or meters (smart meters)")
-      ->check(CLI::IsMember({"fleet", "meters"}));
+  app.add_option("--workload", workload,
+                 "fleet (trucks), meters (smart meters) or faults (the alert tests' scripted "
+                 "faults)")
+      ->check(CLI::IsMember({"fleet", "meters", "faults"}));
   app.add_option("--scale", scale, "trucks or meters (default 200 / 100000)")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
   app.add_option("--hours", hours, "simulated hours (default 24)")

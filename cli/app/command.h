@@ -41,6 +41,10 @@ void RegisterAdminCommands(CLI::App* app, CliContext* ctx);  // admin stats|flus
 void RegisterAdminTokenCommands(CLI::App* admin, CliContext* ctx);
 // admin identities
 void RegisterAdminIdentityCommands(CLI::App* admin, CliContext* ctx);
+// admin rule create|list|show|delete|pause|resume, admin target create|list|delete
+void RegisterAdminRuleCommands(CLI::App* admin, CliContext* ctx);
+// alerts [--state S] [--watch]
+void RegisterAlertsCommand(CLI::App* app, CliContext* ctx);
 
 }  // namespace telemdb::cli
 

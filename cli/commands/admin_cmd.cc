@@ -140,6 +140,16 @@ absl::Status Stats(const client::Connection& conn, const OutputOptions& out, dou
   values.emplace_back("audit_dropped", r.audit_dropped());
   values.emplace_back("audit_folded", r.audit_folded());
   values.emplace_back("identity_anomalies", r.identity_anomalies());
+  values.emplace_back("live.subscriptions", r.subscriptions());
+  values.emplace_back("live.subscriptions_started", r.subscriptions_started());
+  values.emplace_back("live.subscriptions_refused", r.subscriptions_refused());
+  values.emplace_back("live.memory_bytes", r.live_memory_bytes());
+  values.emplace_back("live.dropped_values", r.live_dropped_values());
+  values.emplace_back("alerts.rules", r.alert_rules());
+  values.emplace_back("alerts.instances", r.alert_instances());
+  values.emplace_back("alerts.transitions", r.alert_transitions());
+  values.emplace_back("alerts.state_bytes", r.alert_state_bytes());
+  values.emplace_back("alerts.notifications_queued", r.notifications_queued());
   std::vector<std::vector<Cell>> rows;
   rows.push_back({Cell::String("version"), Cell::String(r.version())});
   if (!r.rekey_state().empty()) {
@@ -286,6 +296,7 @@ void RegisterAdminCommands(CLI::App* app, CliContext* ctx) {
   }
   RegisterAdminTokenCommands(admin, ctx);
   RegisterAdminIdentityCommands(admin, ctx);
+  RegisterAdminRuleCommands(admin, ctx);
 }
 
 }  // namespace telemdb::cli

@@ -281,6 +281,11 @@ void InfluxQueryHandler::Handle(const http::Request& req, http::ResponseWriter& 
   ScopedQuerier scoped(querier_, &*who);
   ExecOptions eo = options_.exec;
   eo.now_ns = now;
+  // /query answers as InfluxDB 1.x does (docs/http.md, "InfluxQL support"): nearest-rank
+  // percentiles, no rows where a transform has no value yet, and a selector's own time.
+  eo.percentile_nearest_rank = true;
+  eo.omit_transform_warmup_rows = true;
+  eo.influxql_times = true;
   for (size_t i = 0; i < statements.size() && resp.ok(); i++) {
     const Statement& s = statements[i];
     resp.BeginStatement(static_cast<int>(i));

@@ -37,7 +37,7 @@ absl::Status AuthorizeStatement(const auth::Identity& who, const lang::Statement
     return absl::PermissionDeniedError("DELETE needs the admin right");
   }
   const std::string m = StatementMeasurement(st);
-  if (m.empty() ? !who.CanReadSomething() : !who.CanRead(m)) {
+  if (m.empty() ? !who.CanReadSomething() : !auth::MayReadMeasurement(who, m)) {
     return absl::PermissionDeniedError(
         m.empty() ? std::string("this identity has no read right")
                   : absl::StrCat("no read right on measurement \"", ClientText(m), "\""));
@@ -48,7 +48,23 @@ absl::Status AuthorizeStatement(const auth::Identity& who, const lang::Statement
 absl::StatusOr<std::vector<SeriesId>> ScopedQuerier::Select(
     const storage::SeriesSelector& selector) {
   if (!Allowed(selector.measurement)) return std::vector<SeriesId>();
-  return base_->Select(selector);
+  auto ids = base_->Select(selector);
+  if (!ids.ok() || !RowFiltered(selector.measurement)) return ids;
+  std::vector<SeriesId> out;
+  for (SeriesId id : *ids) {
+    auto meta = base_->Describe(id);
+    if (meta.ok() && auth::MayReadSeries(*who_, selector.measurement, meta->key.tags)) {
+      out.push_back(id);
+    }
+  }
+  return out;
+}
+
+std::vector<SeriesId> ScopedQuerier::VisibleAlertSeries() {
+  storage::SeriesSelector sel;
+  sel.measurement = auth::kAlertsMeasurement;
+  auto ids = Select(sel);
+  return ids.ok() ? *ids : std::vector<SeriesId>();
 }
 
 std::vector<std::string> ScopedQuerier::Measurements() {
@@ -67,11 +83,20 @@ std::vector<std::pair<std::string, ValueType>> ScopedQuerier::Fields(std::string
 
 std::vector<std::string> ScopedQuerier::TagKeys(std::string_view measurement) {
   if (all_) return base_->TagKeys(measurement);
+  if (RowFiltered(measurement)) {
+    std::set<std::string> keys;
+    for (SeriesId id : VisibleAlertSeries()) {
+      auto meta = base_->Describe(id);
+      if (!meta.ok()) continue;
+      for (const auto& [k, v] : meta->key.tags) keys.insert(k);
+    }
+    return {keys.begin(), keys.end()};
+  }
   if (!measurement.empty())
     return Allowed(measurement) ? base_->TagKeys(measurement) : std::vector<std::string>();
   std::set<std::string> keys;
   for (const std::string& m : Measurements()) {
-    for (auto& k : base_->TagKeys(m)) keys.insert(std::move(k));
+    for (auto& k : TagKeys(m)) keys.insert(std::move(k));
   }
   return {keys.begin(), keys.end()};
 }
@@ -79,13 +104,26 @@ std::vector<std::string> ScopedQuerier::TagKeys(std::string_view measurement) {
 std::vector<std::string> ScopedQuerier::TagValues(std::string_view key,
                                                   std::string_view measurement, size_t limit) {
   if (all_) return base_->TagValues(key, measurement, limit);
+  if (RowFiltered(measurement)) {
+    std::set<std::string> values;
+    for (SeriesId id : VisibleAlertSeries()) {
+      auto meta = base_->Describe(id);
+      if (!meta.ok()) continue;
+      for (const auto& [k, v] : meta->key.tags) {
+        if (k == key) values.insert(v);
+      }
+    }
+    std::vector<std::string> out(values.begin(), values.end());
+    if (out.size() > limit) out.resize(limit);
+    return out;
+  }
   if (!measurement.empty()) {
     return Allowed(measurement) ? base_->TagValues(key, measurement, limit)
                                 : std::vector<std::string>();
   }
   std::set<std::string> values;
   for (const std::string& m : Measurements()) {
-    for (auto& v : base_->TagValues(key, m, limit)) values.insert(std::move(v));
+    for (auto& v : TagValues(key, m, limit)) values.insert(std::move(v));
   }
   std::vector<std::string> out(values.begin(), values.end());
   if (out.size() > limit) out.resize(limit);

@@ -7,6 +7,8 @@
 //   SHOW ... without FROM      any read right; the answer lists only the measurements the
 //                              identity may read (ScopedQuerier), so a dashboard token scoped
 //                              to `read:readings` sees `readings` and nothing else
+//   FROM _alerts               any read right; a restricted reader sees only the alerts of
+//                              rules over measurements it may read (auth/reserved.h)
 //
 // Thread safety: AuthorizeStatement is a pure function; a ScopedQuerier is as thread-safe as
 // the querier it wraps.
@@ -16,6 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "auth/reserved.h"
 #include "auth/scopes.h"
 #include "query/engine/querier.h"
 #include "query/lang/ast.h"
@@ -53,7 +56,14 @@ class ScopedQuerier : public Querier {
   absl::StatusOr<uint64_t> Delete(const DeleteRequest& request) override;
 
  private:
-  bool Allowed(std::string_view measurement) const { return all_ || who_->CanRead(measurement); }
+  bool Allowed(std::string_view measurement) const {
+    return all_ || auth::MayReadMeasurement(*who_, measurement);
+  }
+  // `_alerts` for a restricted reader: only the series of rules it may read.
+  bool RowFiltered(std::string_view measurement) const {
+    return !all_ && measurement == auth::kAlertsMeasurement;
+  }
+  std::vector<SeriesId> VisibleAlertSeries();
   Querier* base_;
   const auth::Identity* who_;
   const bool all_;
