@@ -324,9 +324,16 @@ class SelectorAgg final : public Aggregator {
       Offer(slot, ts[0], v[0]);
     }
   }
-  // Strict comparison: on a tie the value offered first stays.
+  // Points of several series can share a timestamp; the tie goes to the larger value (for
+  // first() of booleans, false), as InfluxDB decides it, so the answer never depends on the
+  // order the series are read in.
+  bool WinsTie(const T& v, const T& held) const {
+    if (input_ == ValueType::kBool && !last_) return v < held;
+    return v > held;
+  }
   void Offer(size_t slot, int64_t ts, const T& v) {
-    if (!has_[slot] || (last_ ? ts > ts_[slot] : ts < ts_[slot])) {
+    if (!has_[slot] || (last_ ? ts > ts_[slot] : ts < ts_[slot]) ||
+        (ts == ts_[slot] && WinsTie(v, v_[slot]))) {
       has_[slot] = 1;
       ts_[slot] = ts;
       v_[slot] = v;

@@ -69,6 +69,19 @@ void AppendValue(const storage::Value& v, Column* col) {
   }
 }
 
+// Whether a is larger than b (values of one type; true > false).
+bool LargerValue(const storage::Value& a, const storage::Value& b) {
+  if (a.type != b.type) return false;
+  switch (a.type) {
+    case ValueType::kFloat:
+      return a.f > b.f;
+    case ValueType::kString:
+      return a.s > b.s;
+    default:
+      return a.i > b.i;
+  }
+}
+
 }  // namespace
 
 absl::Status ExecuteLastCache(const SelectPlan& plan, Scanner* scan, FrameWriter* out) {
@@ -93,7 +106,9 @@ absl::Status ExecuteLastCache(const SelectPlan& plan, Scanner* scan, FrameWriter
           if (!last->has_value()) continue;
         }
         Candidate& c = best[i];
-        if (!c.has || (*last)->ts > c.ts) {  // a tie keeps the series sorting first
+        // A tie between series goes to the larger value, as in the last() aggregator.
+        if (!c.has || (*last)->ts > c.ts ||
+            ((*last)->ts == c.ts && LargerValue((*last)->value, c.value))) {
           c.has = true;
           c.ts = (*last)->ts;
           c.value = std::move((*last)->value);

@@ -150,9 +150,25 @@ OV Aggregate(const lang::Call& call, ValueType ft, const std::vector<std::vector
     case Function::kFirst:
     case Function::kLast: {
       const bool last = call.function == Function::kLast;
+      // Ties across series: the larger value (false for first() of booleans), as InfluxDB.
+      auto greater = [&](const Pt& a, const Pt& b) {
+        switch (ft) {
+          case ValueType::kFloat:
+            return a.v.f > b.v.f;
+          case ValueType::kString:
+            return a.v.s > b.v.s;
+          case ValueType::kBool:
+            return last ? a.v.i > b.v.i : a.v.i < b.v.i;
+          default:
+            return a.v.i > b.v.i;
+        }
+      };
       const Pt* best = nullptr;
       for (const Pt& p : all) {
-        if (!best || (last ? p.ts > best->ts : p.ts < best->ts)) best = &p;
+        if (!best || (last ? p.ts > best->ts : p.ts < best->ts) ||
+            (p.ts == best->ts && greater(p, *best))) {
+          best = &p;
+        }
       }
       *pt_time = best->ts;
       return best->v;
