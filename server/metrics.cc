@@ -275,6 +275,29 @@ std::string RenderMetrics(const MetricsSources& s) {
               static_cast<double>(s.identities->anomalies()));
   }
   if (s.mqtt != nullptr) RenderMqtt(*s.mqtt, f);
+  if (s.realtime) {
+    const RealtimeFigures r = s.realtime();
+    auto d = [](uint64_t v) { return static_cast<double>(v); };
+    f.Gauge("telemdb_subscriptions", "Live subscriptions open now (gRPC and HTTP).",
+            d(r.subscriptions));
+    f.Counter("telemdb_subscriptions_started_total", "Live subscriptions started.",
+              d(r.subscriptions_started));
+    f.Counter("telemdb_subscriptions_refused_total",
+              "Live subscriptions refused (cap, memory, rights).", d(r.subscriptions_refused));
+    f.Gauge("telemdb_live_memory_bytes", "Bytes held by live buffers and the hub's queue.",
+            d(r.live_memory_bytes));
+    f.Counter("telemdb_live_dropped_values_total",
+              "Values live subscribers missed (overflow messages told them).",
+              d(r.live_dropped_values));
+    f.Gauge("telemdb_alert_rules", "Alert rules.", d(r.alert_rules));
+    f.Gauge("telemdb_alert_instances", "Alert instances (rule x group) held.",
+            d(r.alert_instances));
+    f.Counter("telemdb_alert_transitions_total", "Alert state transitions since start.",
+              d(r.alert_transitions));
+    f.Gauge("telemdb_alert_state_bytes", "Bytes of alert state.", d(r.alert_state_bytes));
+    f.Gauge("telemdb_notifications_queued", "Notifications waiting for delivery.",
+            d(r.notifications_queued));
+  }
   const ProcessFigures p = ReadProcess();
   f.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", p.rss_bytes);
   f.Counter("process_cpu_seconds_total", "User and system CPU time spent in seconds.",

@@ -2,7 +2,8 @@
 // prometheus-cpp's serializer from what the components already count: the write path per
 // front door, authentication failures, the WAL (bytes, segments, fsync latency), the head,
 // sealing, merging and compaction, RocksDB sizes, queries by front door and kind, the HTTP
-// listener, the audit log, identities, the MQTT bridge per subscription and the process
+// listener, the audit log, identities, the MQTT bridge per subscription, live subscriptions
+// and alerts, and the process
 // (RSS, CPU, open files, threads).
 // docs/http.md lists every metric.
 //
@@ -10,6 +11,8 @@
 #ifndef TELEMDB_SERVER_METRICS_H_
 #define TELEMDB_SERVER_METRICS_H_
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace telemdb {
@@ -37,6 +40,14 @@ class Server;
 
 namespace telemdb::server {
 
+// Live subscriptions and alerts (server/realtime.h), read at scrape time.
+struct RealtimeFigures {
+  uint64_t subscriptions = 0, subscriptions_started = 0, subscriptions_refused = 0;
+  uint64_t live_memory_bytes = 0, live_dropped_values = 0;
+  uint64_t alert_rules = 0, alert_instances = 0, alert_transitions = 0, alert_state_bytes = 0;
+  uint64_t notifications_queued = 0;
+};
+
 struct MetricsSources {
   storage::Db* db = nullptr;
   ingest::WritePath* writes = nullptr;
@@ -46,6 +57,7 @@ struct MetricsSources {
   const query::QueryMetrics* queries = nullptr;
   const http::Server* http = nullptr;          // may be null
   const ingest::mqtt::Bridge* mqtt = nullptr;  // may be null
+  std::function<RealtimeFigures()> realtime;   // may be empty
 };
 
 // The text exposition (version 0.0.4).

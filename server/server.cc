@@ -422,6 +422,22 @@ absl::Status Server::StartHttp() {
   routes.metrics.identities = r.identity_stats.get();
   routes.metrics.queries = &r.query_metrics;
   routes.metrics.mqtt = r.mqtt.get();
+  routes.metrics.realtime = [&r] {
+    v1::StatsResponse st;
+    if (r.realtime) r.realtime->AddStats(&st);
+    RealtimeFigures f;
+    f.subscriptions = st.subscriptions();
+    f.subscriptions_started = st.subscriptions_started();
+    f.subscriptions_refused = st.subscriptions_refused();
+    f.live_memory_bytes = st.live_memory_bytes();
+    f.live_dropped_values = st.live_dropped_values();
+    f.alert_rules = st.alert_rules();
+    f.alert_instances = st.alert_instances();
+    f.alert_transitions = st.alert_transitions();
+    f.alert_state_bytes = st.alert_state_bytes();
+    f.notifications_queued = st.notifications_queued();
+    return f;
+  };
   http::ServerOptions ho;
   ho.listen = o.http_listen;
   ho.tls = {o.tls.cert, o.tls.key, o.tls.client_ca, o.tls.client_auth};

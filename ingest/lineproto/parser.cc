@@ -43,8 +43,15 @@ void AppendCanonical(std::string* out, std::string_view s) {
 }
 
 // Debian's abseil has its own string_view type, hence the explicit conversion.
+// A token quoted in an error: escaped, and at most kQuoteMax bytes of it, so a device's
+// 6 KB timestamp or megabyte key never comes back whole inside an error message or a log line.
+constexpr size_t kQuoteMax = 64;
 std::string Quote(std::string_view s) {
-  return absl::StrCat("\"", absl::CHexEscape(absl::string_view(s.data(), s.size())), "\"");
+  const std::string_view kept = s.substr(0, kQuoteMax);
+  std::string out =
+      absl::StrCat("\"", absl::CHexEscape(absl::string_view(kept.data(), kept.size())), "\"");
+  if (s.size() > kept.size()) absl::StrAppend(&out, "...[", s.size() - kept.size(), " more bytes]");
+  return out;
 }
 
 bool HasHighByte(std::string_view s) {

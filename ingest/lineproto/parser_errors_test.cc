@@ -190,5 +190,19 @@ TEST(ParserErrorsTest, NamesInMessagesAreEscaped) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("field key \"t\\\"x\"")));
 }
 
+TEST(ParserErrorsTest, LongTokensAreQuotedCut) {
+  // A device sending a 6 KB timestamp or a megabyte key gets a short error naming the fault.
+  const std::string ts(6000, '7');
+  auto s = ParseStatus("m f=1 " + ts + "x");
+  EXPECT_THAT(s, StatusIs(absl::StatusCode::kInvalidArgument,
+                          HasSubstr("timestamp \"777777")));
+  EXPECT_THAT(s.message(), HasSubstr("...[5937 more bytes]"));
+  EXPECT_LT(s.message().size(), 200u);
+  const std::string key(1 << 20, 'k');
+  auto k = ParseStatus("m " + key + " 1");
+  EXPECT_THAT(k, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("more bytes]")));
+  EXPECT_LT(k.message().size(), 300u);
+}
+
 }  // namespace
 }  // namespace telemdb::lineproto

@@ -211,6 +211,13 @@ class AlertsWebhookTest(unittest.TestCase):
         status, j = self.api("POST", "/api/v1/rules", {"name": "r_read", "query": "FROM m",
                                                         "condition": "max(v) > 1"})
         self.assertEqual(status, 409, j)
+        # /metrics carries the rule and subscription figures.
+        status, _, body = self.server.request("GET", "/metrics", None, self.auth)
+        self.assertEqual(status, 200)
+        text = body.decode()
+        self.assertRegex(text, r"(?m)^telemdb_alert_rules 2(\.0+)?$")
+        self.assertRegex(text, r"(?m)^telemdb_subscriptions 0(\.0+)?$")
+        self.assertIn("telemdb_alert_transitions_total", text)
         # A watcher (SSE) sees the transition of its rule.
         conn = http.client.HTTPConnection("127.0.0.1", self.server.http_port, timeout=15)
         conn.request("GET", "/api/v1/alerts/watch?state=firing",

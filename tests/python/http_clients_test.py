@@ -338,6 +338,12 @@ class HttpClientsTest(unittest.TestCase):
                                     {"Authorization": "Bearer " + s.token})
         self.assertEqual(status, 400, body[:300])
         self.assertLess(len(body), 4096)
+        # A 6 KB timestamp (found by the MQTT fuzzer): a short error that names it.
+        status, _, body = s.request("POST", "/write", "readings,name=t1 velocity=1 %sx" % ("7" * 6000),
+                                    {"Authorization": "Bearer " + s.token})
+        self.assertEqual(status, 400, body[:300])
+        self.assertIn("timestamp", json.loads(body)["error"])
+        self.assertLess(len(body), 1024)
 
     def test_slow_headers_are_dropped_and_others_served(self):
         s = self.server
