@@ -218,19 +218,10 @@ absl::Status Parser::ParseParamAndClose(const FunctionInfo& info, Call* call) {
       call->percentile = p.value;
       break;
     }
-    case ParamKind::kUnit: {
-      call->unit_ns = kDefaultUnitNs;
-      if (!Accept(TokenKind::kComma)) break;
-      const Token& unit = Peek();
-      if (unit.kind != TokenKind::kDuration || unit.duration_ns <= 0) {
-        return Expected(absl::StrCat("a positive duration as the unit in ", signature), unit);
-      }
-      Next();
-      call->unit_ns = unit.duration_ns;
-      break;
-    }
+    case ParamKind::kUnit:
     case ParamKind::kElapsedUnit: {
-      call->unit_ns = kElapsedDefaultUnitNs;
+      call->unit_ns =
+          info.param == ParamKind::kUnit ? kDefaultUnitNs : kElapsedDefaultUnitNs;
       if (!Accept(TokenKind::kComma)) break;
       const Token& unit = Peek();
       if (unit.kind != TokenKind::kDuration || unit.duration_ns <= 0) {

@@ -276,6 +276,26 @@ class HttpClientsTest(unittest.TestCase):
 
     # --- Prometheus remote_write, by hand (the real Prometheus is in prometheus_test.py) ---
 
+    def test_predictive_columns(self):
+        # forecast() answers its three columns through /query (issue 14 over HTTP).
+        s = self.server
+        t0 = 1767225600
+        lines = "\n".join("hw_probe,dev=a v=%.3f %d" % (10 + (i % 6) + 0.1 * i, (t0 + 600 * i) * 10**9)
+                          for i in range(48))
+        status, _, body = s.request("POST", "/write", lines, {"Authorization": "Bearer " + s.token})
+        self.assertEqual(status, 204, body)
+        q = ("SELECT forecast(mean(v), 3) FROM hw_probe WHERE time >= '2026-01-01T00:00:00Z' "
+             "AND time < '2026-01-01T08:00:00Z' GROUP BY time(1h)")
+        status, _, body = s.request("GET", "/query", None, {"Authorization": "Bearer " + s.token},
+                                    params={"q": q, "epoch": "s"})
+        self.assertEqual(status, 200, body)
+        series = json.loads(body)["results"][0]["series"][0]
+        self.assertEqual(series["columns"], ["time", "forecast", "lower", "upper"])
+        self.assertEqual([r[0] for r in series["values"]], [t0 + 8 * 3600 + i * 3600 for i in range(3)])
+        for _, f, lo, hi in series["values"]:
+            self.assertLessEqual(lo, f)
+            self.assertLessEqual(f, hi)
+
     def test_remote_write(self):
         body = remote_write_body([({"__name__": "node_load1", "instance": "gw1"},
                                    [((T0 + i) * 1000, 0.5 + i) for i in range(3)])])
