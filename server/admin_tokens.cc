@@ -17,6 +17,10 @@ void ToProto(const auth::TokenInfo& t, v1::TokenInfo* out) {
   out->set_last_peer(t.last_peer);
 }
 
+// Bounds on what a token record holds (both transports).
+constexpr size_t kMaxDescription = 1024;
+constexpr int kMaxScopes = 64;
+
 absl::Status NoTokens() {
   return absl::FailedPreconditionError("tokens are not in use on this server (--auth=none)");
 }
@@ -27,6 +31,13 @@ absl::Status AdminService::DoCreateToken(const v1::CreateTokenRequest& req,
                                          v1::CreateTokenResponse* resp) {
   if (tokens_ == nullptr) return NoTokens();
   if (req.expires_in_ns() < 0) return absl::InvalidArgumentError("expiry must not be negative");
+  if (req.description().size() > kMaxDescription) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the description is over ", kMaxDescription, " bytes"));
+  }
+  if (req.scopes_size() > kMaxScopes) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxScopes, " scopes"));
+  }
   std::vector<std::string> scopes(req.scopes().begin(), req.scopes().end());
   auto t = tokens_->Create(scopes, req.description(), absl::Nanoseconds(req.expires_in_ns()));
   if (!t.ok()) return t.status();
