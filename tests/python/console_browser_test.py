@@ -233,6 +233,40 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.run_query("SELECT last(velocity) FROM readings GROUP BY fleet")
         self.assertGreater(int(self.driver.find_element(By.ID, "charts").get_attribute("data-series")), 0)
 
+    def test_4b_token_without_read_sees_an_explanation(self):
+        self.size("desktop", False)
+        status, data = api(self.server, self.server.token, "POST", "/api/v1/admin/tokens",
+                           body=json.dumps({"scopes": ["write:name=truck_*"]}))
+        self.sign_in(json.loads(data)["token"])
+        self.wait(lambda d: d.find_element(By.ID, "noread-view").is_displayed())
+        self.assertIn("write:name=truck_*", self.driver.find_element(By.ID, "noread-scopes").text)
+        self.assertFalse(self.visible("query-view"))
+        self.assertFalse(self.visible("tab-admin"))
+
+    def test_7_live_tail(self):
+        self.size("desktop", False)
+        self.sign_in(self.server.token)
+        self.wait(lambda d: d.find_element(By.ID, "who-name").text == self.admin_id)
+        self.driver.get(self.url + "#live")
+        self.driver.find_element(By.ID, "live-m").send_keys("readings")
+        self.driver.find_element(By.ID, "live-fields").send_keys("velocity")
+        self.driver.find_element(By.ID, "live-where").send_keys("fleet = 'East'")
+        self.driver.find_element(By.ID, "live-start").click()
+        self.wait(lambda d: "live" in d.find_element(By.ID, "live-status").text.split(":")[-1])
+        history = self.js("return TDB.live.points")
+        self.assertGreater(history, 0)  # the last 5 minutes first
+        # A new point arrives on the page.
+        line = "readings,fleet=East,name=truck_live velocity=123.5 %d" % time.time_ns()
+        self.assertEqual(api(self.server, self.server.token, "POST", "/write", body=line)[0], 204)
+        self.wait(lambda d: "truck_live" in d.find_element(By.ID, "live-table").text)
+        self.assertIn("velocity=123.5", self.driver.find_element(By.ID, "live-table").text)
+        time.sleep(1.2)  # the chart redraws once a second
+        self.assertGreater(self.js("return TDB.live.graph ? TDB.live.graph.numRows() : 0"), 0)
+        self.shoot("live-desktop-light")
+        self.driver.find_element(By.ID, "live-stop").click()
+        self.wait(lambda d: "stopped" in d.find_element(By.ID, "live-status").text)
+        self.assertEqual(self.csp_violations(), [])
+
     def test_5_csv_download_equals_api_rows(self):
         self.size("desktop", False)
         self.sign_in(self.server.token)
