@@ -82,7 +82,8 @@ void SendJson(http::ResponseWriter& w, int status, const json& j) {
 }
 
 // The JSON object of a request body (empty body: {}), with only `known` keys.
-absl::StatusOr<json> BodyObject(const http::Request& req, std::initializer_list<const char*> known) {
+absl::StatusOr<json> BodyObject(const http::Request& req,
+                                std::initializer_list<const char*> known) {
   if (req.body.empty()) return json::object();
   json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
@@ -232,8 +233,8 @@ void AdminHttp::Tokens(const http::Request& req, http::ResponseWriter& w,
     v1::CreateTokenRequest creq;
     const json& j = *body;
     if (!j.contains("scopes") || !j["scopes"].is_array() || j["scopes"].empty()) {
-      return http::SendError(w, absl::InvalidArgumentError(
-                                    "scopes: expected a non-empty array such as [\"read\"]"));
+      return http::SendError(
+          w, absl::InvalidArgumentError("scopes: expected a non-empty array such as [\"read\"]"));
     }
     for (const auto& s : j["scopes"]) {
       if (!s.is_string()) {
@@ -272,8 +273,8 @@ void AdminHttp::Tokens(const http::Request& req, http::ResponseWriter& w,
     if (!s.ok()) return http::SendError(w, s);
     return SendJson(w, 200, ProtoToJson(resp));
   }
-  if (!id.empty() && ((verb.empty() && req.method == "DELETE") ||
-                      (verb == "revoke" && req.method == "POST"))) {
+  if (!id.empty() &&
+      ((verb.empty() && req.method == "DELETE") || (verb == "revoke" && req.method == "POST"))) {
     const std::string action = "token revoke " + ClientText(id);
     if (!Admitted(who, action, w)) return;
     v1::RevokeTokenRequest rreq;

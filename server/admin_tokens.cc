@@ -92,8 +92,7 @@ grpc::ServerUnaryReactor* AdminService::CreateToken(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AdminService::ListTokens(grpc::CallbackServerContext* ctx,
                                                    const v1::ListTokensRequest*,
                                                    v1::ListTokensResponse* resp) {
-  return Run(ctx, "token list",
-             [this, resp](const auth::Identity&) { return DoListTokens(resp); });
+  return Run(ctx, "token list", [this, resp](const auth::Identity&) { return DoListTokens(resp); });
 }
 
 grpc::ServerUnaryReactor* AdminService::RotateToken(grpc::CallbackServerContext* ctx,

@@ -153,6 +153,9 @@ class ConsoleBrowserTest(unittest.TestCase):
         # The default view of a newcomer: the last 15 minutes of the fleet, not empty.
         self.wait(lambda d: d.execute_script(
             "return document.querySelectorAll('#charts .chart-box').length") >= 1)
+        self.assertIn("now() - 15m", self.js("return TDB.getQuery()"))
+        time.sleep(0.3)
+        self.shoot("first-desktop-light")
         self.run_query(FLEET_QUERY)
         status, want = query(self.server, self.server.token, FLEET_QUERY)
         fleets = sorted("fleet=" + s["tags"]["fleet"] for s in want["results"][0]["series"])
