@@ -270,6 +270,57 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.wait(lambda d: "stopped" in d.find_element(By.ID, "live-status").text)
         self.assertEqual(self.csp_violations(), [])
 
+    def test_8_range_table_history_downsampling_json(self):
+        self.size("desktop", False)
+        self.sign_in(self.server.token)
+        self.wait(lambda d: d.find_element(By.ID, "who-name").text == self.admin_id)
+        self.run_query(FLEET_QUERY)
+        self.assertEqual(self.driver.find_element(By.ID, "range").get_attribute("value"), "24h")
+        # The picker rewrites the statement's time condition and interval, and runs it.
+        self.js("window.__before = document.getElementById('query-status').textContent;")
+        sel = self.driver.find_element(By.ID, "range")
+        sel.find_element(By.CSS_SELECTOR, "option[value='1h']").click()
+        self.wait(lambda d: "now() - 1h" in d.execute_script("return TDB.getQuery()"))
+        self.assertIn("GROUP BY time(30s)", self.js("return TDB.getQuery()"))
+        self.wait(lambda d: d.execute_script("return TDB.results.query.includes('now() - 1h')"))
+        # History (per browser) holds what ran.
+        hist = self.js("return TDB.history()")
+        self.assertIn(FLEET_QUERY, hist)
+        # Table view: the API's rows.
+        status, want = query(self.server, self.server.token, FLEET_QUERY)
+        self.run_query(FLEET_QUERY)
+        self.driver.find_element(By.ID, "show-table").click()
+        self.assertTrue(self.visible("table-wrap"))
+        self.assertFalse(self.visible("charts"))
+        rows = self.js("return document.querySelectorAll('#result-table tbody tr').length")
+        self.assertEqual(rows, sum(len(s["values"]) for s in want["results"][0]["series"]))
+        self.driver.find_element(By.ID, "show-chart").click()
+        # JSON download: the answer as received.
+        for f in glob.glob(os.path.join(self.downloads, "*")):
+            os.unlink(f)
+        self.driver.find_element(By.ID, "dl-json").click()
+        self.wait(lambda d: glob.glob(os.path.join(self.downloads, "*.json")), 20)
+        with open(glob.glob(os.path.join(self.downloads, "*.json"))[0]) as f:
+            got = json.load(f)
+        self.assertEqual([s["tags"] for s in got["results"][0]["series"]],
+                         [s["tags"] for s in want["results"][0]["series"]])
+        # A large raw result is drawn downsampled, and the page says so; the table says how
+        # many rows it shows.
+        self.run_query("SELECT velocity FROM readings WHERE time > now() - 1d")
+        notice = self.driver.find_element(By.ID, "notice")
+        self.assertTrue(notice.is_displayed())
+        self.assertIn("Downsampled for drawing", notice.text)
+        self.assertIn("the table shows the first 1,000", notice.text)
+        self.assertLessEqual(self.js("return TDB.results.charts[0].graph.numRows()"), 2000)
+        # Auto-refresh runs the statement again.
+        t0 = self.js("return TDB.results.resp === null ? 0 : 1")
+        self.assertEqual(t0, 1)
+        self.js("window.__seen = TDB.results.resp;")
+        self.driver.find_element(By.ID, "refresh").find_element(By.CSS_SELECTOR, "option[value='5']").click()
+        self.wait(lambda d: d.execute_script("return TDB.results.resp !== window.__seen"), 15)
+        self.driver.find_element(By.ID, "refresh").find_element(By.CSS_SELECTOR, "option[value='0']").click()
+        self.assertEqual(self.csp_violations(), [])
+
     def test_5_csv_download_equals_api_rows(self):
         self.size("desktop", False)
         self.sign_in(self.server.token)
