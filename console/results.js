@@ -23,6 +23,9 @@
     return { series, errors };
   }
 
+  const fmtSpan = (ms) => ms >= 3600e3 ? (ms / 3600e3).toPrecision(3) + " h"
+    : ms >= 60e3 ? (ms / 60e3).toPrecision(3) + " min" : ms >= 1e3 ? (ms / 1e3).toPrecision(3) + " s"
+      : Math.round(ms) + " ms";
   const tagText = (tags) => Object.entries(tags || {}).map(([k, v]) => k + "=" + v).join(",");
   function lineLabel(s, many) {
     const t = tagText(s.tags);
@@ -30,37 +33,66 @@
     return many ? s.name + " " + t : t;
   }
 
-  // Merges the series' rows on time for one value column: [[Date, v1, v2, ...]].
-  function merge(series, col) {
-    const byTime = new Map();
+  const num = (v) => typeof v === "number" ? v : (typeof v === "boolean" ? (v ? 1 : 0) : null);
+
+  // The rows of one value column for Dygraphs: [[Date, line1, line2, ...]], merged on time.
+  // Past MAX_DRAWN distinct times, each line is averaged into MAX_DRAWN equal time buckets
+  // (nulls skipped), so memory and drawing stay bounded whatever the result's size.
+  function chartRows(series, col) {
+    const cols = series.map((s) => [s.columns.indexOf("time"), s.columns.indexOf(col)]);
+    const times = new Set();
+    let tmin = Infinity, tmax = -Infinity;
     series.forEach((s, i) => {
-      const ti = s.columns.indexOf("time"), ci = s.columns.indexOf(col);
+      const [ti, ci] = cols[i];
       if (ti < 0 || ci < 0) return;
       for (const row of s.values || []) {
-        const v = row[ci];
-        let r = byTime.get(row[ti]);
-        if (!r) { r = new Array(series.length).fill(null); byTime.set(row[ti], r); }
-        r[i] = typeof v === "number" ? v : (typeof v === "boolean" ? (v ? 1 : 0) : null);
+        times.add(row[ti]);
+        if (row[ti] < tmin) tmin = row[ti];
+        if (row[ti] > tmax) tmax = row[ti];
       }
     });
-    return [...byTime.keys()].sort((a, b) => a - b).map((t) => [new Date(t), ...byTime.get(t)]);
-  }
-
-  // Averages consecutive rows into at most MAX_DRAWN buckets (per line, nulls skipped).
-  function bucket(rows) {
-    const k = Math.ceil(rows.length / MAX_DRAWN);
-    const out = [];
-    for (let i = 0; i < rows.length; i += k) {
-      const chunk = rows.slice(i, i + k);
-      const r = [chunk[0][0]];
-      for (let c = 1; c < chunk[0].length; c++) {
-        let sum = 0, n = 0;
-        for (const x of chunk) if (x[c] !== null) { sum += x[c]; n++; }
-        r.push(n ? sum / n : null);
-      }
-      out.push(r);
+    const distinct = times.size;
+    times.clear();
+    if (distinct <= MAX_DRAWN) {
+      const byTime = new Map();
+      series.forEach((s, i) => {
+        const [ti, ci] = cols[i];
+        if (ti < 0 || ci < 0) return;
+        for (const row of s.values || []) {
+          let r = byTime.get(row[ti]);
+          if (!r) { r = new Array(series.length).fill(null); byTime.set(row[ti], r); }
+          r[i] = num(row[ci]);
+        }
+      });
+      const rows = [...byTime.keys()].sort((a, b) => a - b).map((t) => [new Date(t), ...byTime.get(t)]);
+      return { rows, distinct, bucketed: false };
     }
-    return { rows: out, k };
+    const width = Math.max(1, (tmax - tmin + 1) / MAX_DRAWN);
+    const sums = new Float64Array(MAX_DRAWN * series.length);
+    const counts = new Uint32Array(MAX_DRAWN * series.length);
+    series.forEach((s, i) => {
+      const [ti, ci] = cols[i];
+      if (ti < 0 || ci < 0) return;
+      for (const row of s.values || []) {
+        const v = num(row[ci]);
+        if (v === null) continue;
+        const b = Math.min(MAX_DRAWN - 1, Math.floor((row[ti] - tmin) / width));
+        sums[b * series.length + i] += v;
+        counts[b * series.length + i]++;
+      }
+    });
+    const rows = [];
+    for (let b = 0; b < MAX_DRAWN; b++) {
+      const r = [new Date(tmin + b * width)];
+      let any = false;
+      for (let i = 0; i < series.length; i++) {
+        const n = counts[b * series.length + i];
+        r.push(n ? sums[b * series.length + i] / n : null);
+        any = any || n > 0;
+      }
+      if (any) rows.push(r);
+    }
+    return { rows, distinct, bucketed: true, width };
   }
 
   // Our own legend (Dygraphs' legend plugin writes style attributes, which the console's CSP
@@ -97,16 +129,14 @@
     const labels = timed.map((s) => lineLabel(s, names.size > 1));
     const colors = T.palette();
     for (const col of cols) {
-      let rows = merge(timed, col);
+      const cr = chartRows(timed, col);
+      const rows = cr.rows;
       if (!rows.length) continue;
       const numeric = rows.some((r) => r.slice(1).some((v) => v !== null));
       if (!numeric) continue;
-      if (rows.length > MAX_DRAWN) {
-        const total = rows.length;
-        const b = bucket(rows);
-        rows = b.rows;
-        notes.push(col + ": " + total.toLocaleString("en-US") + " time points drawn as " +
-          rows.length.toLocaleString("en-US") + " (each the mean of " + b.k + ")");
+      if (cr.bucketed) {
+        notes.push(col + ": " + cr.distinct.toLocaleString("en-US") + " time points drawn as " +
+          rows.length.toLocaleString("en-US") + " means over " + fmtSpan(cr.width));
       }
       const chartDiv = T.el("div", { class: "chart" });
       const legend = T.el("div", { class: "legend" });

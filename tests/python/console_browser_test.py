@@ -312,6 +312,7 @@ class ConsoleBrowserTest(unittest.TestCase):
         self.assertIn("Downsampled for drawing", notice.text)
         self.assertIn("the table shows the first 1,000", notice.text)
         self.assertLessEqual(self.js("return TDB.results.charts[0].graph.numRows()"), 2000)
+        self.shoot("downsampled-desktop-light")
         # Auto-refresh runs the statement again.
         t0 = self.js("return TDB.results.resp === null ? 0 : 1")
         self.assertEqual(t0, 1)
