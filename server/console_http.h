@@ -15,9 +15,8 @@ namespace telemdb::server {
 // The console's policy. Inline styles are not allowed either; the scripts set styles through
 // the CSSOM only.
 inline constexpr char kConsoleCsp[] =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'";
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 // Answers `req` and returns true when it asks for a console file (GET or HEAD).
 bool ServeConsole(const http::Request& req, http::ResponseWriter& w);
