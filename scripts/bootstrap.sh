@@ -15,6 +15,7 @@ packages=(
   gnuplot-nox util-linux procps
   libboost1.81-dev zlib1g-dev libsnappy-dev prometheus-cpp-dev
   python3-influxdb influxdb-client influxdb prometheus
+  libjs-dygraphs chromium chromium-driver python3-selenium
   mosquitto mosquitto-clients libpaho-mqtt-dev python3-paho-mqtt libtomlplusplus-dev
 )
 

@@ -52,6 +52,7 @@ if [ -x "$CLI" ]; then
   cat <<TXT
 
 telemdbd is running (pid $SERVER). Try:
+  the web console: http://$HTTP_LISTEN/ (sign in with the token in $TOKEN_FILE)
   $CLI --token-file $TOKEN_FILE shell
   $CLI --token-file $TOKEN_FILE query "SELECT last(latitude) FROM readings GROUP BY name LIMIT 5"
   $CLI --token-file $TOKEN_FILE admin stats

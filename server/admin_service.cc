@@ -71,11 +71,7 @@ grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* ctx,
   }
   const auth::Credentials creds = rpc::CredentialsOf(*ctx);
   auto who = auth_->Authenticate(creds);
-  absl::Status denied = who.status();
-  if (who.ok() && !who->IsAdmin()) {
-    denied = absl::PermissionDeniedError(
-        absl::StrCat("\"", action, "\" needs the admin right, which this identity lacks"));
-  }
+  absl::Status denied = who.ok() ? CheckAdmin(*who, action) : who.status();
   if (!denied.ok()) {
     if (on_action && who.ok()) on_action(who->name, action, denied);
     grpc::Status st = rpc::ToGrpcStatus(denied, ctx);
@@ -100,33 +96,41 @@ grpc::ServerUnaryReactor* AdminService::Run(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
+absl::Status AdminService::CheckAdmin(const auth::Identity& who, const std::string& action) {
+  if (who.IsAdmin()) return absl::OkStatus();
+  return absl::PermissionDeniedError(
+      absl::StrCat("\"", action, "\" needs the admin right, which this identity lacks"));
+}
+
+absl::Status AdminService::DoStats(v1::StatsResponse* resp) const {
+  auto st = db_->GetStats();
+  if (!st.ok()) return st.status();
+  resp->set_series(st->series);
+  resp->set_head_points(st->head_points);
+  resp->set_head_bytes(st->head_bytes);
+  resp->set_stored_points(st->stored_points);
+  resp->set_stored_chunks(st->stored_chunks);
+  resp->set_wal_bytes(st->wal_bytes);
+  resp->set_wal_segments(st->wal_segments);
+  for (const auto& [name, bytes] : st->cf_bytes) {
+    auto* cf = resp->add_column_families();
+    cf->set_name(name);
+    cf->set_bytes(bytes);
+  }
+  resp->set_disk_bytes(st->disk_bytes);
+  resp->set_memory_bytes(st->memory_bytes);
+  resp->set_rss_bytes(RssBytes());
+  resp->set_version(kVersion);
+  resp->set_encryption_key_id(st->encryption_key_id);
+  resp->set_files_under_old_keys(st->files_under_old_keys);
+  resp->set_rekey_state(st->rekey_state);
+  if (extra_stats) extra_stats(resp);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* AdminService::Stats(grpc::CallbackServerContext* ctx,
                                               const v1::StatsRequest*, v1::StatsResponse* resp) {
-  return Run(ctx, "stats", [this, resp](const auth::Identity&) -> absl::Status {
-    auto st = db_->GetStats();
-    if (!st.ok()) return st.status();
-    resp->set_series(st->series);
-    resp->set_head_points(st->head_points);
-    resp->set_head_bytes(st->head_bytes);
-    resp->set_stored_points(st->stored_points);
-    resp->set_stored_chunks(st->stored_chunks);
-    resp->set_wal_bytes(st->wal_bytes);
-    resp->set_wal_segments(st->wal_segments);
-    for (const auto& [name, bytes] : st->cf_bytes) {
-      auto* cf = resp->add_column_families();
-      cf->set_name(name);
-      cf->set_bytes(bytes);
-    }
-    resp->set_disk_bytes(st->disk_bytes);
-    resp->set_memory_bytes(st->memory_bytes);
-    resp->set_rss_bytes(RssBytes());
-    resp->set_version(kVersion);
-    resp->set_encryption_key_id(st->encryption_key_id);
-    resp->set_files_under_old_keys(st->files_under_old_keys);
-    resp->set_rekey_state(st->rekey_state);
-    if (extra_stats) extra_stats(resp);
-    return absl::OkStatus();
-  });
+  return Run(ctx, "stats", [this, resp](const auth::Identity&) { return DoStats(resp); });
 }
 
 grpc::ServerUnaryReactor* AdminService::Flush(grpc::CallbackServerContext* ctx,

@@ -89,6 +89,18 @@ class AdminService : public v1::AdminService::CallbackService {
                                                const v1::DeleteNotifyTargetRequest* req,
                                                v1::DeleteNotifyTargetResponse* resp) override;
 
+  // The operations behind the RPCs, shared with the HTTP front door (server/admin_http.h) so
+  // that both transports run the same code. REQUIRES: the caller has checked the admin right
+  // (CheckAdmin) and reports the outcome to on_action. Errors: as the RPCs'.
+  absl::Status DoStats(v1::StatsResponse* resp) const;
+  absl::Status DoCreateToken(const v1::CreateTokenRequest& req, v1::CreateTokenResponse* resp);
+  absl::Status DoListTokens(v1::ListTokensResponse* resp) const;
+  absl::Status DoRotateToken(const v1::RotateTokenRequest& req, v1::CreateTokenResponse* resp);
+  absl::Status DoRevokeToken(const v1::RevokeTokenRequest& req);
+  absl::Status DoVerifyAudit(v1::VerifyAuditResponse* resp) const;
+  // PermissionDenied naming `action` when `who` lacks the admin right; OK otherwise.
+  static absl::Status CheckAdmin(const auth::Identity& who, const std::string& action);
+
   // Adds the server's own figures (front doors, audit, identities) to a Stats answer.
   // Default: none.
   std::function<void(v1::StatsResponse*)> extra_stats;

@@ -17,81 +17,103 @@ void ToProto(const auth::TokenInfo& t, v1::TokenInfo* out) {
   out->set_last_peer(t.last_peer);
 }
 
+// Bounds on what a token record holds (both transports).
+constexpr size_t kMaxDescription = 1024;
+constexpr int kMaxScopes = 64;
+
 absl::Status NoTokens() {
   return absl::FailedPreconditionError("tokens are not in use on this server (--auth=none)");
 }
 
 }  // namespace
 
+absl::Status AdminService::DoCreateToken(const v1::CreateTokenRequest& req,
+                                         v1::CreateTokenResponse* resp) {
+  if (tokens_ == nullptr) return NoTokens();
+  if (req.expires_in_ns() < 0) return absl::InvalidArgumentError("expiry must not be negative");
+  if (req.description().size() > kMaxDescription) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the description is over ", kMaxDescription, " bytes"));
+  }
+  if (req.scopes_size() > kMaxScopes) {
+    return absl::InvalidArgumentError(absl::StrCat("more than ", kMaxScopes, " scopes"));
+  }
+  std::vector<std::string> scopes(req.scopes().begin(), req.scopes().end());
+  auto t = tokens_->Create(scopes, req.description(), absl::Nanoseconds(req.expires_in_ns()));
+  if (!t.ok()) return t.status();
+  ToProto(t->info, resp->mutable_info());
+  resp->set_token(t->token);
+  return absl::OkStatus();
+}
+
+absl::Status AdminService::DoListTokens(v1::ListTokensResponse* resp) const {
+  if (tokens_ == nullptr) return NoTokens();
+  for (const auto& t : tokens_->List()) ToProto(t, resp->add_tokens());
+  return absl::OkStatus();
+}
+
+absl::Status AdminService::DoRotateToken(const v1::RotateTokenRequest& req,
+                                         v1::CreateTokenResponse* resp) {
+  if (tokens_ == nullptr) return NoTokens();
+  if (req.overlap_ns() < 0) return absl::InvalidArgumentError("overlap must not be negative");
+  auto t = tokens_->Rotate(req.id(), absl::Nanoseconds(req.overlap_ns()));
+  if (!t.ok()) return t.status();
+  ToProto(t->info, resp->mutable_info());
+  resp->set_token(t->token);
+  return absl::OkStatus();
+}
+
+absl::Status AdminService::DoRevokeToken(const v1::RevokeTokenRequest& req) {
+  if (tokens_ == nullptr) return NoTokens();
+  return tokens_->Revoke(req.id());
+}
+
+absl::Status AdminService::DoVerifyAudit(v1::VerifyAuditResponse* resp) const {
+  if (audit_ == nullptr) return absl::FailedPreconditionError("the audit log is off");
+  auto r = audit_->Verify();
+  if (!r.ok()) return r.status();
+  resp->set_ok(r->ok);
+  resp->set_records(r->records);
+  resp->set_problem(r->problem);
+  for (const auto& g : r->gaps) resp->add_gaps(g);
+  resp->set_unacknowledged_gaps(r->unacknowledged_gaps);
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* AdminService::CreateToken(grpc::CallbackServerContext* ctx,
                                                     const v1::CreateTokenRequest* req,
                                                     v1::CreateTokenResponse* resp) {
   return Run(
       ctx, "token create",
-      [this, req, resp](const auth::Identity&) -> absl::Status {
-        if (tokens_ == nullptr) return NoTokens();
-        if (req->expires_in_ns() < 0)
-          return absl::InvalidArgumentError("expiry must not be negative");
-        std::vector<std::string> scopes(req->scopes().begin(), req->scopes().end());
-        auto t =
-            tokens_->Create(scopes, req->description(), absl::Nanoseconds(req->expires_in_ns()));
-        if (!t.ok()) return t.status();
-        ToProto(t->info, resp->mutable_info());
-        resp->set_token(t->token);
-        return absl::OkStatus();
-      },
+      [this, req, resp](const auth::Identity&) { return DoCreateToken(*req, resp); },
       [resp] { return resp->info().id(); });
 }
 
 grpc::ServerUnaryReactor* AdminService::ListTokens(grpc::CallbackServerContext* ctx,
                                                    const v1::ListTokensRequest*,
                                                    v1::ListTokensResponse* resp) {
-  return Run(ctx, "token list", [this, resp](const auth::Identity&) -> absl::Status {
-    if (tokens_ == nullptr) return NoTokens();
-    for (const auto& t : tokens_->List()) ToProto(t, resp->add_tokens());
-    return absl::OkStatus();
-  });
+  return Run(ctx, "token list", [this, resp](const auth::Identity&) { return DoListTokens(resp); });
 }
 
 grpc::ServerUnaryReactor* AdminService::RotateToken(grpc::CallbackServerContext* ctx,
                                                     const v1::RotateTokenRequest* req,
                                                     v1::CreateTokenResponse* resp) {
   return Run(ctx, "token rotate " + req->id(),
-             [this, req, resp](const auth::Identity&) -> absl::Status {
-               if (tokens_ == nullptr) return NoTokens();
-               if (req->overlap_ns() < 0)
-                 return absl::InvalidArgumentError("overlap must not be negative");
-               auto t = tokens_->Rotate(req->id(), absl::Nanoseconds(req->overlap_ns()));
-               if (!t.ok()) return t.status();
-               ToProto(t->info, resp->mutable_info());
-               resp->set_token(t->token);
-               return absl::OkStatus();
-             });
+             [this, req, resp](const auth::Identity&) { return DoRotateToken(*req, resp); });
 }
 
 grpc::ServerUnaryReactor* AdminService::RevokeToken(grpc::CallbackServerContext* ctx,
                                                     const v1::RevokeTokenRequest* req,
                                                     v1::RevokeTokenResponse*) {
-  return Run(ctx, "token revoke " + req->id(), [this, req](const auth::Identity&) -> absl::Status {
-    if (tokens_ == nullptr) return NoTokens();
-    return tokens_->Revoke(req->id());
-  });
+  return Run(ctx, "token revoke " + req->id(),
+             [this, req](const auth::Identity&) { return DoRevokeToken(*req); });
 }
 
 grpc::ServerUnaryReactor* AdminService::VerifyAudit(grpc::CallbackServerContext* ctx,
                                                     const v1::VerifyAuditRequest*,
                                                     v1::VerifyAuditResponse* resp) {
-  return Run(ctx, "audit verify", [this, resp](const auth::Identity&) -> absl::Status {
-    if (audit_ == nullptr) return absl::FailedPreconditionError("the audit log is off");
-    auto r = audit_->Verify();
-    if (!r.ok()) return r.status();
-    resp->set_ok(r->ok);
-    resp->set_records(r->records);
-    resp->set_problem(r->problem);
-    for (const auto& g : r->gaps) resp->add_gaps(g);
-    resp->set_unacknowledged_gaps(r->unacknowledged_gaps);
-    return absl::OkStatus();
-  });
+  return Run(ctx, "audit verify",
+             [this, resp](const auth::Identity&) { return DoVerifyAudit(resp); });
 }
 
 grpc::ServerUnaryReactor* AdminService::AckAuditGaps(grpc::CallbackServerContext* ctx,

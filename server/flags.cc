@@ -100,6 +100,9 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
                  "open HTTP connections; one more gets 503")
       ->capture_default_str();
   app.add_flag("--metrics-public", o.metrics_public, "serve /metrics without a token");
+  app.add_option("--http-console", o.http_console,
+                 "serve the web console at GET / on the HTTP listener (docs/console.md)")
+      ->capture_default_str();
   app.add_option("--mqtt-config", o.mqtt_config,
                  "TOML file of MQTT brokers and subscriptions to consume (docs/mqtt.md)");
   app.add_option("--remote-write-measurement", o.remote_write_measurement,

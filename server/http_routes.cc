@@ -4,6 +4,7 @@
 #include "http/http_auth.h"
 #include "http/http_status.h"
 #include "nlohmann/json.hpp"
+#include "server/console_http.h"
 #include "server/version.h"
 #include "util/log.h"
 
@@ -45,6 +46,10 @@ class CommonHeaders : public http::ResponseWriter {
     h.Add("X-Influxdb-Version", kInfluxCompatVersion);
     h.Add("X-Telemdb-Version", kVersion);
     if (!h.Get("X-Content-Type-Options")) h.Add("X-Content-Type-Options", "nosniff");
+    // API answers are data, never a page: nothing in them may run or be framed.
+    if (!h.Get("Content-Security-Policy")) {
+      h.Add("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    }
     return h;
   }
   const http::Request& req_;
@@ -65,6 +70,8 @@ void HttpRoutes::Handle(const http::Request& req, http::ResponseWriter& raw) con
   if (p == "/api/v1/write") return remote_write(req, w);
   if (p == "/query") return query(req, w);
   if (realtime && realtime(req, w)) return;
+  if (admin && admin(req, w)) return;
+  if (console && ServeConsole(req, w)) return;
   if (p == "/ping") {
     if (req.Param("verbose") == "true") return Json(w, 200, {{"version", kInfluxCompatVersion}});
     return w.Send(204, http::Headers(), "");

@@ -1,8 +1,10 @@
 // HttpRoutes: the HTTP listener's dispatch table (docs/http.md). The front doors' handlers
 // live with their front doors (ingest/http/, query/http/); this file only wires paths to
-// them and owns the server's own endpoints: /ping, /health, /ready, /metrics. Every answer
-// carries X-Influxdb-Version (clients check it), X-Telemdb-Version and nosniff; none carries
-// a CORS header or a WWW-Authenticate challenge. Requests are logged at debug level with
+// them and owns the server's own endpoints: /ping, /health, /ready, /metrics, and the web
+// console's files (GET /, /console/*: server/console_http.h). Every answer carries
+// X-Influxdb-Version (clients check it), X-Telemdb-Version, nosniff and, unless the handler
+// set its own, `Content-Security-Policy: default-src 'none'; frame-ancestors 'none'`; none
+// carries a CORS header or a WWW-Authenticate challenge. Requests are logged at debug level with
 // secrets redacted from their targets.
 //
 // Thread safety: Handle() is thread-safe.
@@ -31,6 +33,11 @@ struct HttpRoutes {
   // Live subscriptions, rules and alerts (server/realtime.h): answers and returns true for
   // the paths it serves. Default: none.
   std::function<bool(const http::Request&, http::ResponseWriter&)> realtime;
+  // /api/v1/whoami and /api/v1/admin/* (server/admin_http.h): answers and returns true for
+  // the paths it serves. Default: none.
+  std::function<bool(const http::Request&, http::ResponseWriter&)> admin;
+  // Serve the web console at GET /. Default: on (--http-console).
+  bool console = true;
 
   void Handle(const http::Request& req, http::ResponseWriter& w) const;
 };

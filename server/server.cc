@@ -28,6 +28,7 @@
 #include "query/http/influx_query.h"
 #include "query/service/query_service.h"
 #include "rpc/call_tracker.h"
+#include "server/admin_http.h"
 #include "server/admin_service.h"
 #include "server/http_routes.h"
 #include "server/mqtt_wiring.h"
@@ -52,6 +53,7 @@ struct Server::Rep {
   std::unique_ptr<ingest::HttpWriteHandlers> http_writes;
   std::unique_ptr<query::InfluxQueryHandler> http_query;
   std::unique_ptr<HttpRoutes> http_routes;
+  std::unique_ptr<AdminHttp> http_admin;
   query::QueryMetrics query_metrics;
   std::unique_ptr<auth::TokenStore> tokens;
   std::unique_ptr<auth::Authenticator> authenticator;
@@ -413,6 +415,28 @@ absl::Status Server::StartHttp() {
     r.realtime->HandleHttp(req, w);
     return true;
   };
+  r.http_admin = std::make_unique<AdminHttp>(r.admin.get(), r.authenticator.get());
+  if (r.audit) {
+    // As the gRPC AdminService's record, with the transport named.
+    auth::AuditLog* audit = r.audit.get();
+    r.http_admin->on_action = [audit](const std::string& who, const std::string& action,
+                                      const absl::Status& s) {
+      const auth::AuditLog::Fields attrs = {{"action", action}, {"transport", "http"}};
+      if (s.ok()) {
+        (void)audit->RecordDurable("admin.action", who, "ok", attrs);
+      } else if (absl::IsPermissionDenied(s)) {
+        audit->RecordRepeated("permission.denied", who, std::string(s.message()), attrs);
+      } else {
+        audit->Record("admin.action", who, s.ToString(), attrs);
+      }
+    };
+  }
+  routes.admin = [&r](const http::Request& req, http::ResponseWriter& w) {
+    if (!AdminHttp::Serves(req.path)) return false;
+    r.http_admin->Handle(req, w);
+    return true;
+  };
+  routes.console = o.http_console;
   routes.metrics_public = o.metrics_public;
   routes.health = [db] { return db->health(); };
   routes.metrics.db = db;

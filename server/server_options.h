@@ -40,6 +40,8 @@ struct ServerOptions {
   uint64_t http_max_connections = 512;
   // --metrics-public: GET /metrics without a token. Default: false (a read right is needed).
   bool metrics_public = false;
+  // --http-console: serve the web console at GET / (docs/console.md). Default: true.
+  bool http_console = true;
   // --mqtt-config: TOML file of the MQTT brokers and subscriptions to consume (docs/mqtt.md);
   // SIGHUP re-reads it. Default: none (no MQTT bridge).
   std::string mqtt_config;
