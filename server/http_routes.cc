@@ -1,5 +1,6 @@
 #include "server/http_routes.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "http/http_auth.h"
 #include "http/http_status.h"
@@ -63,9 +64,39 @@ void Json(http::ResponseWriter& w, int status, const nlohmann::json& j) {
 
 }  // namespace
 
+namespace {
+
+// With --auth none there are no credentials a foreign page would lack, so a page on another
+// origin open in a local browser could POST to /write or /query (a "simple" cross-site request
+// needs no preflight). Browsers always send Origin with such requests: refuse any that is not
+// this server's own address. Non-browser clients send no Origin and are unaffected.
+bool ForeignOriginWithoutAuth(const auth::Authenticator* auth, const http::Request& req) {
+  if (auth == nullptr || !auth->disabled()) return false;
+  if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return false;
+  const auto origin = req.headers.Get("origin");
+  if (!origin) return false;
+  const auto host = req.headers.Get("host");
+  std::string_view o = *origin;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (absl::StartsWith(o, scheme)) {
+      o.remove_prefix(scheme.size());
+      return !host || o != *host;
+    }
+  }
+  return true;  // "null" (a sandboxed or file:// page) or anything else
+}
+
+}  // namespace
+
 void HttpRoutes::Handle(const http::Request& req, http::ResponseWriter& raw) const {
   CommonHeaders w(req, &raw);
   const std::string& p = req.path;
+  if (ForeignOriginWithoutAuth(auth, req)) {
+    return http::SendError(
+        w, absl::PermissionDeniedError(
+               "cross-origin request refused: with --auth none only pages served by this "
+               "server may send writes and queries (docs/security.md)"));
+  }
   if (p == "/write" || p == "/api/v2/write") return line_protocol(req, w);
   if (p == "/api/v1/write") return remote_write(req, w);
   if (p == "/query") return query(req, w);

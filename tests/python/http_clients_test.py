@@ -276,6 +276,32 @@ class HttpClientsTest(unittest.TestCase):
 
     # --- Prometheus remote_write, by hand (the real Prometheus is in prometheus_test.py) ---
 
+    def test_auth_none_refuses_foreign_origins(self):
+        # With --auth none a page on another origin open in a local browser must not be able
+        # to write or run statements (a "simple" cross-site POST needs no preflight).
+        s = Server(os.path.join(self.tmp.name, "noauth"), ["--auth", "none"])
+        try:
+            line = "xsite,dev=a v=1 1767225600000000000"
+            for origin in ("http://evil.example", "null", "http://127.0.0.1:1"):
+                status, _, body = s.request("POST", "/write", line, {"Origin": origin})
+                self.assertEqual(status, 403, body)
+                self.assertIn("cross-origin request refused", json.loads(body)["error"])
+            status, _, body = s.request("POST", "/query", "q=" + "DELETE FROM xsite",
+                                        {"Origin": "http://evil.example",
+                                         "Content-Type": "application/x-www-form-urlencoded"})
+            self.assertEqual(status, 403, body)
+            status, _, body = s.request("GET", "/query", None, {}, params={"q": "SELECT count(v) FROM xsite"})
+            self.assertEqual(status, 200, body)
+            self.assertNotIn("series", json.loads(body)["results"][0])  # nothing was stored
+            # The server's own pages (the console) and clients without Origin still work.
+            own = "http://127.0.0.1:%d" % s.http_port
+            status, _, body = s.request("POST", "/write", line, {"Origin": own})
+            self.assertEqual(status, 204, body)
+            status, _, body = s.request("POST", "/write", line.replace("v=1", "v=2"))
+            self.assertEqual(status, 204, body)
+        finally:
+            self.assertEqual(s.stop(), 0)
+
     def test_predictive_columns(self):
         # forecast() answers its three columns through /query (issue 14 over HTTP).
         s = self.server
