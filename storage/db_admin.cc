@@ -87,7 +87,7 @@ absl::Status DbImpl::ApplyDelete(const wal::DeleteRecord& d) {
       if (kept.size() > 0) {
         keys::ChunkKeyParts parts;
         keys::ParseChunkKey(it->key(), &parts);
-        ASSIGN_OR_RETURN(std::string chunk, codec::EncodeChunk(kept));
+        ASSIGN_OR_RETURN(std::string chunk, codec::EncodeChunk(kept, EncodeOpts()));
         batch.Put(Cf::kChunks, keys::ChunkKey(id, kept.ts.front(), parts.seq), chunk);
         batch.Put(Cf::kMeta, keys::DirtyKey(id, PartitionStart(kept.ts.front())), "");
       }

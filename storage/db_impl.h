@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "storage/codec/chunk.h"
 #include "storage/commit_log.h"
 #include "storage/crypto/at_rest.h"
 #include "storage/db.h"
@@ -66,6 +67,12 @@ class DbImpl : public Db {
       std::string_view prefix) override;
   absl::Status health() const override;
   int64_t RetentionCutoff() const override;
+  // How sealing, merging and deletes encode chunks (Options::chunk_aggregates_min_points).
+  codec::EncodeOptions EncodeOpts() const {
+    codec::EncodeOptions e;
+    e.aggregates_min_points = options_.chunk_aggregates_min_points;
+    return e;
+  }
 
  private:
   // db_open.cc

@@ -137,7 +137,7 @@ absl::Status DbImpl::MergePartition(SeriesId id, int64_t p) {
       piece.Clear();
       piece.type = merged.type;
       for (size_t i = a; i < b; i++) AppendPoint(merged, i, &piece);
-      ASSIGN_OR_RETURN(std::string chunk, codec::EncodeChunk(piece));
+      ASSIGN_OR_RETURN(std::string chunk, codec::EncodeChunk(piece, EncodeOpts()));
       batch.Put(Cf::kChunks, keys::ChunkKey(id, piece.ts.front(), seq), chunk);
     }
   }

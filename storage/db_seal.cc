@@ -74,7 +74,7 @@ absl::Status DbImpl::AddChunks(SeriesId id, const codec::Columns& cols, uint64_t
     for (size_t k = 0; k < pieces; k++) {
       size_t a = lo + n * k / pieces, b = lo + n * (k + 1) / pieces;
       Slice(cols, a, b, &part);
-      ASSIGN_OR_RETURN(std::string chunk, codec::EncodeChunk(part));
+      ASSIGN_OR_RETURN(std::string chunk, codec::EncodeChunk(part, EncodeOpts()));
       batch->Put(Cf::kChunks, keys::ChunkKey(id, part.ts.front(), seq), chunk);
     }
     batch->Put(Cf::kMeta, keys::DirtyKey(id, p), "");

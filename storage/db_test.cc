@@ -30,6 +30,7 @@ class DbTest : public ::testing::Test {
     o.background = false;
     o.partition = absl::Hours(1);
     o.chunk_target_points = 64;
+    o.chunk_aggregates_min_points = 1;  // small chunks with pre-aggregates
     return o;
   }
   void Open() {
@@ -522,6 +523,33 @@ TEST_F(DbTest, ReadStatsShowChunksAndPreaggregates) {
   EXPECT_FALSE(more);
   EXPECT_EQ(cursor->stats().chunks_read, 1u);  // a narrow range touches one chunk
   EXPECT_EQ(cursor->stats().points_decoded, 0u);
+}
+
+TEST_F(DbTest, SmallChunksWithoutPreaggregatesAreDecoded) {
+  Options o = MakeOptions();
+  o.dir = dir_.path() + "/noagg";
+  o.chunk_aggregates_min_points = 256;  // the default: 64-point chunks carry none
+  ASSERT_OK_AND_ASSIGN(auto db, Db::Open(o));
+  std::vector<int64_t> ts;
+  std::vector<double> v;
+  for (int i = 0; i < 64 * 4; i++) {
+    ts.push_back(kT0 + i * kSec);
+    v.push_back(i);
+  }
+  ASSERT_OK(WriteFloats(db.get(), "m", "a", "f", ts, v));
+  ASSERT_OK(db->Compact());
+  SeriesId id = FindSeries(db.get(), "m", "a", "f");
+  ASSERT_OK_AND_ASSIGN(auto cursor, db->Read(id, kT0, kT0 + 10 * kSec));
+  ASSERT_OK_AND_ASSIGN(bool more, cursor->Next());
+  ASSERT_TRUE(more);
+  EXPECT_EQ(cursor->block().header, nullptr);  // exclusive, but nothing to pre-aggregate with
+  EXPECT_EQ(cursor->block().count, 64u);
+  codec::Columns cols;
+  ASSERT_OK(cursor->Decode(&cols));
+  EXPECT_EQ(cols.size(), 10u);  // clipped to the range
+  EXPECT_EQ(cols.floats.back(), 9);
+  ASSERT_OK_AND_ASSIGN(auto all, ReadFloats(db.get(), id));
+  EXPECT_EQ(all.size(), 256u);
 }
 
 // Random interleavings of in-order, late and duplicate writes, flushes, merges and reopens

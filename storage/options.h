@@ -91,6 +91,10 @@ struct Options {
   absl::Duration partition = absl::Hours(24);
   // Points per chunk that background merging aims for. Default: 8192.
   uint32_t chunk_target_points = 8192;
+  // Chunks of at least this many points carry pre-aggregates; smaller ones leave them out
+  // (docs/format/chunk.md, format 2). Tests lower it to exercise the pre-aggregate paths with
+  // small chunks. Default: codec::kAggregatesMinPoints (256).
+  uint32_t chunk_aggregates_min_points = 256;
   // How often small and overlapping chunks are merged in the background. Default: 30 s.
   absl::Duration merge_interval = absl::Seconds(30);
 

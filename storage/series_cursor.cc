@@ -190,7 +190,9 @@ absl::StatusOr<bool> SeriesCursor::Next() {
         current_ = std::move(group[0]);
         current_is_chunk_ = true;
         const auto& h = current_->header;
-        block_ = Block{h.min_ts, h.max_ts, h.count, &current_->header};
+        // A chunk stored without pre-aggregates (a small one) is decoded by whoever needs them.
+        block_ = Block{h.min_ts, h.max_ts, h.count,
+                       h.has_aggregates ? &current_->header : nullptr};
         return true;
       }
       std::sort(group.begin(), group.end(),

@@ -41,7 +41,8 @@ class SeriesCursor {
     int64_t min_ts = 0;  // of the points in the block (a chunk's may lie outside the range)
     int64_t max_ts = 0;
     uint32_t count = 0;
-    // Non-null for an exclusive stored chunk: its header and pre-aggregates.
+    // Non-null for an exclusive stored chunk that holds pre-aggregates: its header (null for
+    // a small chunk stored without them: decode it).
     const codec::ChunkHeader* header = nullptr;
   };
 

@@ -382,6 +382,19 @@ std::optional<SeriesInfo> SeriesIndex::Get(SeriesId id) const {
   return SeriesInfo{id, entries_[id].type, *std::move(key)};
 }
 
+void SeriesIndex::ForEachKey(const SeriesId* ids, size_t n,
+                             absl::FunctionRef<bool(size_t, ValueType, std::string_view)> fn) const {
+  constexpr size_t kPerLock = 4096;
+  for (size_t b = 0; b < n; b += kPerLock) {
+    absl::ReaderMutexLock l(&mu_);
+    for (size_t i = b; i < std::min(n, b + kPerLock); i++) {
+      const SeriesId id = ids[i];
+      if (id >= entries_.size() || !entries_[id].live) continue;
+      if (!fn(i, entries_[id].type, KeyOf(entries_[id]))) return;
+    }
+  }
+}
+
 std::optional<ValueType> SeriesIndex::TypeOf(SeriesId id) const {
   absl::ReaderMutexLock l(&mu_);
   if (id >= entries_.size() || !entries_[id].live) return std::nullopt;

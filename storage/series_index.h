@@ -21,6 +21,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -96,6 +97,12 @@ class SeriesIndex {
   // Calls fn(id, type) for every committed series, in id order, under the read lock.
   void ForEach(const std::function<void(SeriesId, ValueType)>& fn) const;
   std::optional<SeriesInfo> Get(SeriesId id) const;
+  // Calls fn(i, type, canonical key) for every live ids[i], in order, under the read lock
+  // (taken once per 4096 ids, so writers creating series wait at most that long); the key
+  // view is valid only during the call; fn returns false to stop. fn must not call back
+  // into the index.
+  void ForEachKey(const SeriesId* ids, size_t n,
+                  absl::FunctionRef<bool(size_t, ValueType, std::string_view)> fn) const;
   std::optional<ValueType> TypeOf(SeriesId id) const;
 
   std::vector<std::string> Measurements() const;

@@ -26,7 +26,8 @@ sys.path.insert(0, HERE)
 import queries as Q  # noqa: E402
 import report as REPORT  # noqa: E402
 
-START = 1767225600  # 2026-01-01T00:00:00Z, telemdb-fleetgen's default --start
+START = 1767225600  # 2026-01-01T00:00:00Z, telemdb-fleetgen's default --start (fleet)
+METERS_START = START + 12 * 3600  # 2026-01-01T12:00:00Z: the meters' day starts mid-day
 WARMUP = 3
 
 
@@ -616,7 +617,7 @@ def run_workload(ctx, wl):
         cpu0 = proc_cpu(vm.pid)
         t0 = time.monotonic()
         months = sorted({time.strftime("%Y_%m", time.gmtime(t)) for t in range(
-            START - 86400, START + wl["hours"] * 3600 + 86400, 86400)})
+            wl["start"] - 86400, wl["start"] + wl["hours"] * 3600 + 86400, 86400)})
 
         requested = {}
 
@@ -730,7 +731,7 @@ def run_workload(ctx, wl):
             step("%s: queries (warm, median of %d runs)" % (wl["name"], a.runs))
             res["floor"] = dict(
                 tdb=bench_query(ctx, tdb, "SHOW MEASUREMENTS", a.runs),
-                vm=time_http(vm.port, "/api/v1/query", {"query": "1", "time": START}, a.runs,
+                vm=time_http(vm.port, "/api/v1/query", {"query": "1", "time": wl["start"]}, a.runs,
                              WARMUP))
             res["floor"]["tdb_http"] = time_http(tdb.http_port, "/query",
                                                  {"q": "SHOW MEASUREMENTS"}, a.runs, WARMUP,
@@ -800,7 +801,7 @@ def count_values(tdb, vm, wl, res):
     out["tdb_count_per_measurement"] = per
     # VictoriaMetrics: one count per metric (measurement_field), evaluated a day after the end
     # over a window reaching a day before the start: every sample the queries can see.
-    t = START + wl["hours"] * 3600 + 86400
+    t = wl["start"] + wl["hours"] * 3600 + 86400
     window = "%dh" % (wl["hours"] + 48)
     vtotal = 0
     vper = {}
@@ -927,17 +928,19 @@ def main():
     results["git_dirty"] = bool(r.stdout.strip())
     workloads = []
     if not a.skip_fleet:
-        workloads.append(dict(name="fleet", scale=a.scale, hours=a.hours,
+        workloads.append(dict(name="fleet", scale=a.scale, hours=a.hours, start=START,
                               gen_args=["--workload", "fleet", "--scale", str(a.scale),
                                         "--hours", str(a.hours)],
                               est_bytes=int(150e3 * a.scale * a.hours),
                               queries=Q.fleet_queries(START, a.hours, a.scale)))
     if not a.skip_meters:
         workloads.append(dict(name="meters", scale=a.meters_scale, hours=a.meters_hours,
+                              start=METERS_START,
                               gen_args=["--workload", "meters", "--scale", str(a.meters_scale),
-                                        "--hours", str(a.meters_hours)],
+                                        "--hours", str(a.meters_hours),
+                                        "--start", Q.rfc3339(METERS_START)],
                               est_bytes=int(600 * a.meters_scale * a.meters_hours),
-                              queries=Q.meters_queries(START, a.meters_hours, a.meters_scale)))
+                              queries=Q.meters_queries(METERS_START, a.meters_hours, a.meters_scale)))
     try:
         for wl in workloads:
             results["workloads"].append(run_workload(ctx, wl))

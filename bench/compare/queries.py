@@ -98,8 +98,8 @@ def meters_queries(start, hours, scale):
                      query="sum by (region) (sum_over_time(meter_power_kw[1h] offset 1ms)) / "
                            "sum by (region) (count_over_time(meter_power_kw[1h] offset 1ms))"),
              group=["region"], time=True, shift=3600),
-        dict(id="m3", title="latest energy_kwh of every meter (a %d-row result)" % scale,
-             tdb="SELECT last(energy_kwh) FROM meter GROUP BY meter_id",
-             vm=dict(kind="instant", time=e, query="last_over_time(meter_energy_kwh[%s])" % lookback),
+        dict(id="m3", title="latest energy_wh of every meter (a %d-row result)" % scale,
+             tdb="SELECT last(energy_wh) FROM meter GROUP BY meter_id",
+             vm=dict(kind="instant", time=e, query="last_over_time(meter_energy_wh[%s])" % lookback),
              group=["meter_id"], time=False),
     ]

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
   int64_t scale = 0;
   int64_t hours = 24;
   uint64_t seed = 1;
-  std::string start = "2026-01-01T00:00:00Z";
+  std::string start;  // default by workload, below
   std::string precision = "ns";
   std::string output;
   bool stats = false;
@@ -135,12 +135,15 @@ int main(int argc, char** argv) {
   app.add_option("--hours", hours, "simulated hours (default 24)")
       ->check(CLI::Range(int64_t{1}, int64_t{24 * 366}));
   app.add_option("--seed", seed, "random seed; same seed, same bytes (default 1)");
-  app.add_option("--start", start, "first timestamp, RFC 3339 (default 2026-01-01T00:00:00Z)");
+  app.add_option("--start", start,
+                 "first timestamp, RFC 3339 (default 2026-01-01T00:00:00Z; meters: "
+                 "2026-01-01T12:00:00Z, mid-day)");
   app.add_option("--precision", precision, "timestamp unit: ns or s (default ns)")
       ->check(CLI::IsMember({"ns", "s"}));
   app.add_option("-o,--output", output, "output file (default stdout)");
   app.add_flag("--stats", stats, "print lines, bytes and rate to stderr");
   CLI11_PARSE(app, argc, argv);
+  if (start.empty()) start = workload == "meters" ? "2026-01-01T12:00:00Z" : "2026-01-01T00:00:00Z";
 
   absl::Status s = Run(workload, scale, hours, seed, start, precision, output, stats);
   if (!s.ok()) {

@@ -17,7 +17,7 @@ constexpr const char* kRegions[] = {"alpine", "bay",   "coast",  "delta",
 constexpr int64_t kFeedersPerRegion = 40;
 constexpr const char* kFirmware[] = {"3.1.0", "3.1.2", "3.2.0", "3.2.0", "4.0.1", "4.0.1"};
 
-constexpr int64_t kPowerMaxW = 15000;                      // power_kw 0.000..15.000
+constexpr int64_t kPowerMax10W = 1500;                     // power_kw 0.00..15.00 (10 W steps)
 constexpr int64_t kVoltageMin = 2150, kVoltageMax = 2450;  // decivolts: 215.0..245.0
 
 struct Meter {
@@ -26,9 +26,9 @@ struct Meter {
   Rng rng;
   std::string prefix;  // "meter,<tags> "
   int64_t energy_wh = 0;
-  int64_t power_w = 0;
+  int64_t power_10w = 0;  // power in units of 10 W (power_kw has 2 decimals)
   int64_t voltage_dv = 0;
-  int64_t status = 0;
+  bool alarm = false;
   bool holding = false;  // buffering the current hour for a late burst
   std::string held;      // the buffered lines, '\n'-separated
 };
@@ -40,33 +40,31 @@ void InitMeter(Meter& m, int64_t index) {
                              kRegions[region], r.Below(kFeedersPerRegion),
                              kFirmware[r.Below(std::size(kFirmware))], index, kRegions[region]);
   m.energy_wh = r.Between(0, 50'000'000);
-  m.power_w = r.Between(0, 5000);
+  m.power_10w = r.Between(0, 500);
   m.voltage_dv = r.Between(2250, 2350);
 }
 
 void Step(Meter& m, int64_t interval_s) {
   Rng& r = m.rng;
-  m.power_w = Walk(r, m.power_w, 400, 0, kPowerMaxW);
+  m.power_10w = Walk(r, m.power_10w, 40, 0, kPowerMax10W);
   m.voltage_dv = Walk(r, m.voltage_dv, 15, kVoltageMin, kVoltageMax);
-  m.energy_wh += m.power_w * interval_s / 3600;
+  m.energy_wh += m.power_10w * 10 * interval_s / 3600;
   if (r.Chance(0.002)) {
-    m.status = r.Between(1, 3);
-  } else if (m.status != 0 && r.Chance(0.2)) {
-    m.status = 0;
+    m.alarm = true;
+  } else if (m.alarm && r.Chance(0.2)) {
+    m.alarm = false;
   }
 }
 
 void WriteReading(const Meter& m, int64_t ts_s, TimestampUnit unit, std::string* out) {
   out->append(m.prefix);
-  out->append("energy_kwh=");
-  AppendFixed(m.energy_wh, 3, out);
-  out->append(",power_kw=");
-  AppendFixed(m.power_w, 3, out);
+  out->append("energy_wh=");
+  AppendInt(m.energy_wh, out);
+  out->append("i,power_kw=");
+  AppendFixed(m.power_10w, 2, out);
   out->append(",voltage=");
   AppendFixed(m.voltage_dv, 1, out);
-  out->append(",status=");
-  AppendInt(m.status, out);
-  out->append("i ");
+  out->append(m.alarm ? ",alarm=t " : ",alarm=f ");
   AppendTimestamp(ts_s, unit, out);
 }
 

@@ -1,10 +1,11 @@
 // The meters workload (high cardinality): smart electricity meters report every 15 min,
 //
 //   meter,feeder=bay-017,firmware=3.2.0,meter_id=m0004711,region=bay
-//       energy_kwh=18234.512,power_kw=2.315,voltage=231.4,status=0i 1767225603000000000
+//       energy_wh=18234512i,power_kw=2.31,voltage=231.4,alarm=f 1767268803000000000
 //
-// (one line; tags sorted by key). energy_kwh is a counter integrating power_kw; power_kw and
-// voltage are bounded random walks; status is an integer 0..3, mostly 0. Meter clocks drift:
+// (one line; tags sorted by key). energy_wh is an integer counter (Wh) integrating power_kw;
+// power_kw (2 decimals) and voltage (1 decimal) are bounded random walks; alarm is a bool,
+// mostly false. Meter clocks drift:
 // each timestamp is the 15-min grid +- `jitter_s` whole seconds. About `missing_fraction` of
 // readings never arrive, and for about `late_burst_fraction` of (meter, hour) pairs the
 // meter buffers that hour and its readings arrive together 15 min..6 h after the hour ends.
@@ -21,6 +22,9 @@
 
 namespace telemdb::fleet {
 
+// The meters workload starts this long after kDefaultStartSeconds (mid-day).
+inline constexpr int64_t kMetersStartOffsetSeconds = 12 * 3600;
+
 struct MetersOptions {
   // Number of meters (= series per field). Default: 100000.
   int64_t meters = 100000;
@@ -28,8 +32,9 @@ struct MetersOptions {
   int64_t hours = 24;
   // Seed of every random stream. Default: 1.
   uint64_t seed = 1;
-  // First grid time, seconds since the Unix epoch. Default: 2026-01-01T00:00:00Z.
-  int64_t start_s = kDefaultStartSeconds;
+  // First grid time, seconds since the Unix epoch. Default: 2026-01-01T12:00:00Z (mid-day,
+  // so that a day of readings straddles a day boundary, as a meter fleet's day does).
+  int64_t start_s = kDefaultStartSeconds + kMetersStartOffsetSeconds;
   // Unit of the written timestamps. Default: kNanoseconds.
   TimestampUnit unit = TimestampUnit::kNanoseconds;
   // Reporting interval in seconds; must divide 3600. Default: 900.

@@ -56,7 +56,7 @@ TEST(MetersTest, CountsParseAndValues) {
 
   const int64_t kNs = 1'000'000'000;
   std::set<std::string> meter_ids;
-  std::map<std::string, std::vector<std::pair<int64_t, double>>> energy;  // by meter
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> energy;  // by meter
   int64_t off_grid = 0;
   absl::StatusOr<lineproto::ParseStats> stats =
       lineproto::ParseLines(Join(lines), lineproto::ParseOptions{}, [&](const Point& p) {
@@ -70,15 +70,15 @@ TEST(MetersTest, CountsParseAndValues) {
         EXPECT_LE(std::abs(off), o.jitter_s);
         off_grid += off != 0;
         EXPECT_EQ(p.fields.size(), 4u);
-        EXPECT_EQ(p.fields[0].key, "energy_kwh");
+        EXPECT_EQ(p.fields[0].key, "energy_wh");
+        EXPECT_EQ(p.fields[0].value.type, storage::ValueType::kInt);
         EXPECT_GE(p.fields[1].value.f, 0);
         EXPECT_LE(p.fields[1].value.f, 15);
         EXPECT_GE(p.fields[2].value.f, 215);
         EXPECT_LE(p.fields[2].value.f, 245);
-        EXPECT_EQ(p.fields[3].value.type, storage::ValueType::kInt);
-        EXPECT_GE(p.fields[3].value.i, 0);
-        EXPECT_LE(p.fields[3].value.i, 3);
-        energy[std::string(p.tags[2].value)].emplace_back(p.timestamp_ns, p.fields[0].value.f);
+        EXPECT_EQ(p.fields[3].key, "alarm");
+        EXPECT_EQ(p.fields[3].value.type, storage::ValueType::kBool);
+        energy[std::string(p.tags[2].value)].emplace_back(p.timestamp_ns, p.fields[0].value.i);
         return absl::OkStatus();
       });
   ASSERT_OK(stats.status());
@@ -91,7 +91,7 @@ TEST(MetersTest, CountsParseAndValues) {
       ASSERT_GE(readings[i].second, readings[i - 1].second) << id;
     }
   }
-  // Decimals in the raw text: energy_kwh=... 3, power_kw 3, voltage 1.
+  // Decimals in the raw text: power_kw 2, voltage 1; energy_wh an integer.
   for (size_t i = 0; i < lines.size(); i += 101) {
     const std::string& l = lines[i];
     auto decimals = [&](std::string_view key) {
@@ -100,10 +100,10 @@ TEST(MetersTest, CountsParseAndValues) {
       std::string v = l.substr(at + key.size() + 1, end - at - key.size() - 1);
       return static_cast<int>(v.size() - v.find('.') - 1);
     };
-    EXPECT_EQ(decimals("energy_kwh"), 3) << l;
-    EXPECT_EQ(decimals("power_kw"), 3) << l;
+    EXPECT_EQ(decimals("power_kw"), 2) << l;
     EXPECT_EQ(decimals("voltage"), 1) << l;
-    EXPECT_TRUE(absl::StrContains(l, "i ")) << l;
+    EXPECT_TRUE(absl::StrContains(l, "i,power_kw=")) << l;
+    EXPECT_TRUE(absl::StrContains(l, ",alarm=t ") || absl::StrContains(l, ",alarm=f ")) << l;
   }
 }
 

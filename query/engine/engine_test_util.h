@@ -70,6 +70,7 @@ class EngineTest : public ::testing::Test {
     o.background = false;
     o.partition = absl::Hours(1);
     o.chunk_target_points = 64;
+    o.chunk_aggregates_min_points = 1;  // small chunks with pre-aggregates (the 2nd path)
     o.head_seal_points = 48;
     return o;
   }

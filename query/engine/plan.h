@@ -64,7 +64,7 @@ struct PlannedItem {
 
 // One tag set of the measurement: one series per planned field (or none).
 struct Entity {
-  storage::TagSet tags;
+  storage::TagSet tags;           // filled only when `filter` is set (its only reader)
   std::vector<SeriesId> series;   // per planned field; kInvalidSeriesId when absent
   std::vector<ValueType> stored;  // per planned field: the series' own type
   bool filter = false;            // rows must pass SelectPlan::predicate

@@ -46,6 +46,58 @@ std::string BaseName(const lang::SelectItem& item) {
 
 bool IsNumeric(ValueType t) { return t == ValueType::kFloat || t == ValueType::kInt; }
 
+// Splits a canonical series key (measurement \0 (tagkey \0 tagvalue \0)* \0 field) into
+// its tag bytes ("k1\0v1\0k2\0v2\0...") and its field. False when malformed.
+bool SplitSeriesKey(std::string_view key, std::string_view* tag_bytes, std::string_view* field) {
+  size_t pos = key.find('\0');
+  if (pos == std::string_view::npos) return false;
+  const size_t start = ++pos;
+  while (pos < key.size()) {
+    if (key[pos] == '\0') {
+      *tag_bytes = key.substr(start, pos - start);
+      *field = key.substr(pos + 1);
+      return true;
+    }
+    const size_t k_end = key.find('\0', pos);
+    if (k_end == std::string_view::npos) return false;
+    const size_t v_end = key.find('\0', k_end + 1);
+    if (v_end == std::string_view::npos) return false;
+    pos = v_end + 1;
+  }
+  return false;
+}
+
+// Calls fn(key, value) for each tag of well-formed tag bytes (from SplitSeriesKey); stops
+// when fn returns false.
+template <typename Fn>
+void ForEachTag(std::string_view bytes, Fn fn) {
+  size_t pos = 0;
+  while (pos < bytes.size()) {
+    const size_t k_end = bytes.find('\0', pos);
+    const size_t v_end = bytes.find('\0', k_end + 1);
+    if (!fn(bytes.substr(pos, k_end - pos), bytes.substr(k_end + 1, v_end - k_end - 1))) return;
+    pos = v_end + 1;
+  }
+}
+
+void ParseTagBytes(std::string_view bytes, storage::TagSet* tags) {
+  tags->clear();
+  ForEachTag(bytes, [&](std::string_view k, std::string_view v) {
+    tags->emplace_back(std::string(k), std::string(v));
+    return true;
+  });
+}
+
+// The value of tag `key` in tag bytes; empty when the series lacks it (as TagValue).
+std::string_view TagValueInBytes(std::string_view bytes, std::string_view key) {
+  std::string_view out;
+  ForEachTag(bytes, [&](std::string_view k, std::string_view v) {
+    if (k == key) out = v;
+    return k < key;  // keys are sorted
+  });
+  return out;
+}
+
 }  // namespace
 
 void CollectKeys(const std::optional<lang::Condition>& where, std::vector<std::string>* keys) {
@@ -276,68 +328,94 @@ absl::StatusOr<SelectPlan> PlanOnce(const lang::SelectStatement& stmt, Querier& 
   if (plan.predicate) sel.matchers = plan.predicate->IndexMatchers();
   ASSIGN_OR_RETURN(std::vector<SeriesId> ids, querier.Select(sel));
   // Entities by their tags, then groups by their GROUP BY values: hash maps while collecting
-  // (a query may select 100,000s of series), sorted once at the end.
-  absl::flat_hash_map<storage::TagSet, size_t> entity_of;
+  // (a query may select 100,000s of series), sorted once at the end. Series are read as
+  // canonical key bytes (no SeriesKey per series): an entity is identified by the bytes of its
+  // tags, which sort as its TagSet does (NUL ends each name and sorts first), and only an
+  // entity that needs its tags (a row filter) gets them parsed.
+  absl::flat_hash_map<std::string, size_t> entity_of;
   std::vector<Entity> entities;
+  std::vector<std::string> entity_bytes;  // per entity: its tag bytes
+  absl::flat_hash_map<std::string, int> field_lookup(field_index.begin(), field_index.end());
   uint64_t selected = 0;
-  for (SeriesId id : ids) {
-    auto meta = querier.Describe(id);
-    if (!meta.ok()) {
-      if (meta.status().code() == absl::StatusCode::kNotFound) continue;  // deleted meanwhile
-      return meta.status();
-    }
-    auto fi = field_index.find(meta->key.field);
-    if (fi == field_index.end()) continue;
-    const ValueType planned = plan.fields[fi->second].type;
-    if (meta->type != planned) {
-      if (planned == ValueType::kInt && meta->type == ValueType::kFloat) {
-        schema.fields[meta->key.field] = ValueType::kFloat;  // widen and plan again
-        *retry = true;
-        continue;
-      }
-      if (!(planned == ValueType::kFloat && meta->type == ValueType::kInt)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "field ", meta->key.field, " of measurement ", stmt.measurement,
-            " has conflicting types ", ValueTypeName(planned), " and ", ValueTypeName(meta->type)));
-      }
-    }
-    Predicate::Tri tri =
-        plan.predicate ? plan.predicate->EvalTags(meta->key.tags) : Predicate::Tri::kTrue;
-    if (tri == Predicate::Tri::kFalse) continue;
-    auto [it, inserted] = entity_of.try_emplace(meta->key.tags, entities.size());
-    if (inserted) {
-      Entity& e = entities.emplace_back();
-      e.tags = std::move(meta->key.tags);
-      e.series.assign(plan.fields.size(), storage::kInvalidSeriesId);
-      e.stored.assign(plan.fields.size(), ValueType::kFloat);
-      e.filter = tri == Predicate::Tri::kUnknown;
-    }
-    Entity& e = entities[it->second];
-    e.series[fi->second] = id;
-    e.stored[fi->second] = meta->type;
-    if (++selected > options.max_series) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("query selects more than ", options.max_series,
-                       " series (limit max_series); narrow the WHERE clause"));
-    }
-  }
+  RETURN_IF_ERROR(querier.DescribeKeys(
+      ids, [&](size_t i, ValueType type, std::string_view key) -> absl::Status {
+        std::string_view tag_bytes, field;
+        if (!SplitSeriesKey(key, &tag_bytes, &field)) {
+          return absl::DataLossError(absl::StrCat("series ", ids[i], ": malformed series key"));
+        }
+        auto fi = field_lookup.find(Sv(field));
+        if (fi == field_lookup.end()) return absl::OkStatus();
+        const ValueType planned = plan.fields[fi->second].type;
+        if (type != planned) {
+          if (planned == ValueType::kInt && type == ValueType::kFloat) {
+            schema.fields[std::string(field)] = ValueType::kFloat;  // widen and plan again
+            *retry = true;
+            return absl::OkStatus();
+          }
+          if (!(planned == ValueType::kFloat && type == ValueType::kInt)) {
+            return absl::InvalidArgumentError(
+                absl::StrCat("field ", Sv(field), " of measurement ", stmt.measurement,
+                             " has conflicting types ", ValueTypeName(planned), " and ",
+                             ValueTypeName(type)));
+          }
+        }
+        auto it = entity_of.find(Sv(tag_bytes));
+        if (it == entity_of.end()) {
+          Predicate::Tri tri = Predicate::Tri::kTrue;
+          storage::TagSet tags;
+          if (plan.predicate) {
+            ParseTagBytes(tag_bytes, &tags);
+            tri = plan.predicate->EvalTags(tags);
+          }
+          if (tri == Predicate::Tri::kFalse) return absl::OkStatus();
+          it = entity_of.emplace(std::string(tag_bytes), entities.size()).first;
+          Entity& e = entities.emplace_back();
+          e.filter = tri == Predicate::Tri::kUnknown;
+          if (e.filter) e.tags = std::move(tags);
+          e.series.assign(plan.fields.size(), storage::kInvalidSeriesId);
+          e.stored.assign(plan.fields.size(), ValueType::kFloat);
+          entity_bytes.push_back(it->first);
+        }
+        Entity& e = entities[it->second];
+        e.series[fi->second] = ids[i];
+        e.stored[fi->second] = type;
+        if (++selected > options.max_series) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("query selects more than ", options.max_series,
+                           " series (limit max_series); narrow the WHERE clause"));
+        }
+        return absl::OkStatus();
+      }));
+  if (*retry) return plan;
   entity_of.clear();
-  std::sort(entities.begin(), entities.end(),
-            [](const Entity& a, const Entity& b) { return a.tags < b.tags; });
-  absl::flat_hash_map<std::vector<std::string>, size_t> group_of;
+  std::vector<size_t> order(entities.size());
+  for (size_t i = 0; i < order.size(); i++) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return entity_bytes[a] < entity_bytes[b]; });
+  // Groups keyed by their GROUP BY values joined with NUL (names never contain NUL).
+  absl::flat_hash_map<std::string, size_t> group_of;
   std::vector<Group> groups;
-  for (Entity& e : entities) {
+  std::string gkey;
+  std::vector<std::string_view> values(plan.group_by_tags.size());
+  for (size_t idx : order) {
+    Entity& e = entities[idx];
     bool has_select_field = false;
     for (size_t f = 0; f < select_fields; f++) {
       has_select_field |= e.series[f] != storage::kInvalidSeriesId;
     }
     if (!has_select_field) continue;
     for (SeriesId id : e.series) stats->series_matched += id != storage::kInvalidSeriesId;
-    std::vector<std::string> key;
-    key.reserve(plan.group_by_tags.size());
-    for (const std::string& k : plan.group_by_tags) key.push_back(TagValue(e.tags, k));
-    auto [it, inserted] = group_of.try_emplace(std::move(key), groups.size());
-    if (inserted) groups.emplace_back().values = it->first;
+    gkey.clear();
+    for (size_t k = 0; k < plan.group_by_tags.size(); k++) {
+      values[k] = TagValueInBytes(entity_bytes[idx], plan.group_by_tags[k]);
+      gkey.append(values[k]);
+      gkey.push_back('\0');
+    }
+    auto [it, inserted] = group_of.try_emplace(gkey, groups.size());  // copies only if new
+    if (inserted) {
+      Group& g = groups.emplace_back();
+      g.values.assign(values.begin(), values.end());
+    }
     groups[it->second].entities.push_back(std::move(e));
   }
   std::sort(groups.begin(), groups.end(),

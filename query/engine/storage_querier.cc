@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/db.h"
+#include "storage/key_layout.h"
 #include "storage/series_cursor.h"
 #include "util/status_macros.h"
 
@@ -50,6 +51,30 @@ absl::StatusOr<SeriesMeta> StorageQuerier::Describe(SeriesId id) {
   auto info = db_->index().Get(id);
   if (!info) return absl::NotFoundError(absl::StrCat("no series with id ", id));
   return SeriesMeta{info->id, info->type, std::move(info->key)};
+}
+
+absl::Status StorageQuerier::DescribeKeys(absl::Span<const SeriesId> ids, KeyFn fn) {
+  absl::Status status;
+  db_->index().ForEachKey(ids.data(), ids.size(),
+                          [&](size_t i, ValueType type, std::string_view key) {
+                            status = fn(i, type, key);
+                            return status.ok();
+                          });
+  return status;
+}
+
+absl::Status Querier::DescribeKeys(absl::Span<const SeriesId> ids, KeyFn fn) {
+  for (size_t i = 0; i < ids.size(); i++) {
+    auto meta = Describe(ids[i]);
+    if (!meta.ok()) {
+      if (meta.status().code() == absl::StatusCode::kNotFound) continue;  // deleted meanwhile
+      return meta.status();
+    }
+    const std::string key =
+        storage::keys::SeriesKeyBytes(meta->key.measurement, meta->key.tags, meta->key.field);
+    RETURN_IF_ERROR(fn(i, meta->type, key));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<QueryCursor>> StorageQuerier::Open(SeriesId id, int64_t start,

@@ -29,6 +29,7 @@ class StorageQuerier : public Querier {
 
   absl::StatusOr<std::vector<SeriesId>> Select(const storage::SeriesSelector& selector) override;
   absl::StatusOr<SeriesMeta> Describe(SeriesId id) override;
+  absl::Status DescribeKeys(absl::Span<const SeriesId> ids, KeyFn fn) override;
   absl::StatusOr<std::unique_ptr<QueryCursor>> Open(SeriesId id, int64_t start,
                                                     int64_t end) override;
   absl::StatusOr<std::optional<LastValue>> Last(SeriesId id) override;

@@ -43,6 +43,9 @@ class ScopedQuerier : public Querier {
 
   absl::StatusOr<std::vector<SeriesId>> Select(const storage::SeriesSelector& selector) override;
   absl::StatusOr<SeriesMeta> Describe(SeriesId id) override { return base_->Describe(id); }
+  absl::Status DescribeKeys(absl::Span<const SeriesId> ids, KeyFn fn) override {
+    return base_->DescribeKeys(ids, fn);
+  }
   absl::StatusOr<std::unique_ptr<QueryCursor>> Open(SeriesId id, int64_t start,
                                                     int64_t end) override {
     return base_->Open(id, start, end);

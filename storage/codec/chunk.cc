@@ -107,12 +107,28 @@ absl::StatusOr<ParsedHeader> ParseHeader(ByteReader* in) {
   ChunkHeader& h = p.h;
   uint8_t type, span_ok = 1;
   uint64_t span;
-  if (!in->GetByte(&h.format_version) || !in->GetByte(&type) || !in->GetByte(&h.ts_codec) ||
-      !in->GetByte(&h.value_codec) || !in->GetVarint32(&h.count) || !in->GetVarsint64(&h.min_ts) ||
-      !in->GetVarint64(&span)) {
+  if (!in->GetByte(&h.format_version)) return Corrupt("truncated header");
+  if (h.format_version == kFormatVersion1) {
+    if (!in->GetByte(&type) || !in->GetByte(&h.ts_codec) || !in->GetByte(&h.value_codec)) {
+      return Corrupt("truncated header");
+    }
+    h.has_aggregates = true;
+  } else if (h.format_version == kFormatVersion) {
+    uint8_t ids;
+    if (!in->GetByte(&ids)) return Corrupt("truncated header");
+    if ((ids & ~(kIdsTypeMask | kIdsValueCodecMask | kIdsHasAggregates)) != 0) {
+      return Corrupt("bad id byte");
+    }
+    type = ids & kIdsTypeMask;
+    h.ts_codec = static_cast<uint8_t>(TsCodec::kIntStream);
+    h.value_codec = static_cast<uint8_t>((ids & kIdsValueCodecMask) >> kIdsValueCodecShift);
+    h.has_aggregates = (ids & kIdsHasAggregates) != 0;
+  } else {
+    return Corrupt("unknown format version");
+  }
+  if (!in->GetVarint32(&h.count) || !in->GetVarsint64(&h.min_ts) || !in->GetVarint64(&span)) {
     return Corrupt("truncated header");
   }
-  if (h.format_version != kFormatVersion) return Corrupt("unknown format version");
   if (!IsValidValueType(type)) return Corrupt("unknown value type");
   h.type = static_cast<ValueType>(type);
   if (!ValidCodec(h.type, h.ts_codec, h.value_codec)) return Corrupt("unknown codec");
@@ -121,7 +137,7 @@ absl::StatusOr<ParsedHeader> ParseHeader(ByteReader* in) {
   if (!span_ok || span < h.count - 1 || (h.count == 1 && span != 0)) {
     return Corrupt("bad time span");
   }
-  switch (h.type) {
+  switch (h.has_aggregates ? h.type : ValueType::kString) {  // kString: nothing stored
     case ValueType::kFloat: {
       uint64_t b[5];
       for (uint64_t& x : b) {
@@ -154,15 +170,16 @@ absl::StatusOr<ParsedHeader> ParseHeader(ByteReader* in) {
   return p;
 }
 
+// Writes a kFormatVersion header (ts_codec is implied: kIntStream).
 void PutHeader(const ChunkHeader& h, uint64_t ts_block_len, std::string* out) {
-  out->push_back(static_cast<char>(h.format_version));
-  out->push_back(static_cast<char>(h.type));
-  out->push_back(static_cast<char>(h.ts_codec));
-  out->push_back(static_cast<char>(h.value_codec));
+  out->push_back(static_cast<char>(kFormatVersion));
+  out->push_back(static_cast<char>(static_cast<uint8_t>(h.type) |
+                                   (h.value_codec << kIdsValueCodecShift) |
+                                   (h.has_aggregates ? kIdsHasAggregates : 0)));
   PutVarint64(out, h.count);
   PutVarsint64(out, h.min_ts);
   PutVarint64(out, static_cast<uint64_t>(h.max_ts) - static_cast<uint64_t>(h.min_ts));
-  switch (h.type) {
+  switch (h.has_aggregates ? h.type : ValueType::kString) {
     case ValueType::kFloat:
       for (double d : {h.fsum, h.fmin, h.fmax, h.ffirst, h.flast}) PutFixed64(out, Bits(d));
       break;
@@ -245,6 +262,7 @@ absl::StatusOr<std::string> EncodeChunk(const Columns& cols, const EncodeOptions
   RETURN_IF_ERROR(ValidateForEncode(cols));
   ChunkHeader h = ComputeHeader(cols);
   const size_t n = cols.ts.size();
+  h.has_aggregates = n >= options.aggregates_min_points && cols.type != ValueType::kString;
   std::string ts_block, value_block;
   h.ts_codec = static_cast<uint8_t>(TsCodec::kIntStream);
   EncodeIntStream(cols.ts.data(), n, /*store_base=*/false, &ts_block);
@@ -255,7 +273,8 @@ absl::StatusOr<std::string> EncodeChunk(const Columns& cols, const EncodeOptions
       break;
     case ValueType::kInt:
       h.value_codec = static_cast<uint8_t>(IntCodec::kIntStream);
-      EncodeIntStream(cols.ints.data(), n, /*store_base=*/false, &value_block);
+      // With pre-aggregates the base is their `first`; without, the stream stores it.
+      EncodeIntStream(cols.ints.data(), n, /*store_base=*/!h.has_aggregates, &value_block);
       break;
     case ValueType::kBool:
       h.value_codec = static_cast<uint8_t>(EncodeBools(cols.ints.data(), n, &value_block));
@@ -302,7 +321,9 @@ absl::Status DecodeChunk(std::string_view chunk, Columns* out) {
     case ValueType::kInt: {
       out->ints.resize(h.count);
       ByteReader vin(value_block);
-      RETURN_IF_ERROR(DecodeIntStream(&vin, h.count, h.ifirst, out->ints.data()));
+      RETURN_IF_ERROR(DecodeIntStream(
+          &vin, h.count, h.has_aggregates ? std::optional<int64_t>(h.ifirst) : std::nullopt,
+          out->ints.data()));
       if (!vin.empty()) return Corrupt("trailing bytes after values");
       break;
     }

@@ -40,8 +40,13 @@ struct Columns {
 //   ints and bools: the same over int64 (bools as 0/1); `int_sum_overflowed` is set when the
 //           int64 sum overflowed, and the sum is then unusable;
 //   strings: only count and min/max timestamp.
+//
+// `has_aggregates` is false for a chunk stored without pre-aggregates (format 2, small
+// chunks): DecodeChunkHeader then leaves the aggregate fields zero, and only DecodeChunk's
+// points (or ComputeHeader over them) give them.
 struct ChunkHeader {
   uint8_t format_version = 0;
+  bool has_aggregates = true;
   ValueType type = ValueType::kFloat;
   uint8_t ts_codec = 0;
   uint8_t value_codec = 0;
@@ -58,14 +63,18 @@ struct ChunkHeader {
 struct EncodeOptions {
   // zstd level for the general-purpose stage where a codec uses it. Default: 3.
   int zstd_level = 3;
+  // Pre-aggregates are stored from this many points on. Default: kAggregatesMinPoints.
+  uint32_t aggregates_min_points = 256;
 };
 
-// Encodes `cols` (1 ≤ size ≤ kMaxChunkPoints, strictly ascending ts) as a chunk, choosing the
-// smallest encoding per column. Errors: InvalidArgument for empty, oversized or unsorted input.
+// Encodes `cols` (1 ≤ size ≤ kMaxChunkPoints, strictly ascending ts) as a kFormatVersion chunk,
+// choosing the smallest encoding per column; with pre-aggregates from kAggregatesMinPoints
+// points on. Errors: InvalidArgument for empty, oversized or unsorted input.
 absl::StatusOr<std::string> EncodeChunk(const Columns& cols, const EncodeOptions& options = {});
 
-// Verifies the CRC and parses the header without decoding points.
-// Errors: DataLoss for a bad checksum, truncation or unknown codec/version.
+// Verifies the CRC and parses the header without decoding points (format 1 or 2; see
+// ChunkHeader::has_aggregates). Errors: DataLoss for a bad checksum, truncation or unknown
+// codec/version.
 absl::StatusOr<ChunkHeader> DecodeChunkHeader(std::string_view chunk);
 
 // Verifies the CRC and decodes every point into `out` (replacing its contents).

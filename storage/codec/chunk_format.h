@@ -10,8 +10,23 @@
 
 namespace telemdb::storage::codec {
 
-// The first byte of every chunk. Decoders reject any other value with DataLoss.
-inline constexpr uint8_t kFormatVersion = 1;
+// The first byte of every chunk: the version the encoder writes. Decoders read this one and
+// kFormatVersion1 and reject any other value with DataLoss.
+inline constexpr uint8_t kFormatVersion = 2;
+// Format 1 (until issue 17): four id bytes and pre-aggregates in every chunk.
+inline constexpr uint8_t kFormatVersion1 = 1;
+
+// Format 2's second byte packs the value type, the value codec and whether the header holds
+// pre-aggregates; the timestamp codec is always TsCodec::kIntStream.
+inline constexpr uint8_t kIdsTypeMask = 0x07;        // bits 0-2: ValueType
+inline constexpr int kIdsValueCodecShift = 3;        // bits 3-5: the value codec
+inline constexpr uint8_t kIdsValueCodecMask = 0x38;
+inline constexpr uint8_t kIdsHasAggregates = 0x40;  // bit 6; bit 7 is 0
+
+// The encoder stores pre-aggregates only in chunks of at least this many points: in a small
+// chunk they would cost as much as the points (40 bytes for floats), and decoding a small chunk
+// to compute them is cheap. Not part of the format: a decoder takes what bit 6 says.
+inline constexpr uint32_t kAggregatesMinPoints = 256;
 
 // Upper bound on the points of one chunk, enforced by the encoder (InvalidArgument) and the
 // decoder (DataLoss), so that a corrupt count cannot make the decoder allocate much: a decoded
@@ -72,7 +87,14 @@ enum class StringCodec : uint8_t {
 inline constexpr uint8_t kIntStreamOrderMask = 0x03;
 inline constexpr uint8_t kIntStreamSparse = 0x04;
 inline constexpr uint8_t kIntStreamEntropy = 0x08;
-inline constexpr uint8_t kIntStreamModeMask = 0x0f;
+// kIntStreamPatched (format 2 on; never with sparse or entropy, never nested): a few outlying
+// residuals (up to kIntStreamPatchedMaxExceptions off each end) are stored apart as positions
+// and values, and the rest bit-packed without them, so that one missed reading does not widen
+// a whole block. The encoder tries it for streams of up to kIntStreamPatchedMaxValues values.
+inline constexpr uint8_t kIntStreamPatched = 0x10;
+inline constexpr uint8_t kIntStreamModeMask = 0x1f;
+inline constexpr size_t kIntStreamPatchedMaxExceptions = 16;
+inline constexpr size_t kIntStreamPatchedMaxValues = 1024;
 inline constexpr int kIntStreamMaxSparseDepth = 1;
 // The entropy layout is tried from this many residuals on (below, zstd's frame and table
 // overhead outweighs what it saves) and only for residual ranges under 2^16.

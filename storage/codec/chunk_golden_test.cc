@@ -1,6 +1,8 @@
-// Format v1 compatibility: fixed inputs encode to exactly these bytes, and these bytes decode
-// to the inputs. If this fails, the format changed: bump kFormatVersion and keep a v1 decoder
-// instead of editing the bytes.
+// Format compatibility. Version 2 (what the encoder writes): fixed inputs encode to exactly
+// these bytes, and these bytes decode to the inputs. Version 1 (written until issue 17): its
+// bytes, pinned when it was current, still decode to the same inputs with the same header and
+// pre-aggregates. If an encode test fails, the format changed: bump kFormatVersion and keep
+// the old decoder instead of editing the bytes.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -31,7 +33,7 @@ struct Golden {
 
 // The value codec each golden exercises, by name.
 uint8_t ExpectedCodec(const std::string& name) {
-  if (name == "alp_floats") return static_cast<uint8_t>(FloatCodec::kAlp);
+  if (name == "alp_floats" || name == "meter_floats") return static_cast<uint8_t>(FloatCodec::kAlp);
   if (name == "gorilla_floats") return static_cast<uint8_t>(FloatCodec::kGorilla);
   if (name == "raw_floats") return static_cast<uint8_t>(FloatCodec::kRawZstd);
   if (name == "bools_bitmap") return static_cast<uint8_t>(BoolCodec::kBitmap);
@@ -54,7 +56,8 @@ std::vector<int64_t> Runs(int64_t n, int64_t ones) {
   return v;
 }
 
-std::vector<Golden> Goldens() {
+// Version 1 bytes, as EncodeChunk wrote them before format 2 (decode-only since).
+std::vector<Golden> GoldensV1() {
   return {
       {"alp_floats",
        FloatColumns(
@@ -84,23 +87,123 @@ std::vector<Golden> Goldens() {
   };
 }
 
-TEST(ChunkGoldenTest, EncodesToExactBytes) {
-  for (const Golden& g : Goldens()) {
+// Meter-like timestamps: a 900 s grid with a few seconds of clock jitter and one missed reading
+// (a doubled delta: the int stream's patched layout), and 2-decimal values.
+Columns MeterColumns() {
+  const int jitter[] = {3, -2, 0, 5, -5, 1, 2, -1, 4, -3, 0, -4, 2, 5, -2, 1};
+  std::vector<int64_t> ts;
+  std::vector<double> v;
+  for (int i = 0; i < 16; i++) {
+    if (i == 9) continue;  // missed
+    ts.push_back(kT0 + (900 * i + jitter[i]) * kSecond);
+    v.push_back((400 + 7 * i - (i % 3) * 11) / 100.0);
+  }
+  return FloatColumns(ts, v);
+}
+
+// Version 2 bytes. Chunks below kAggregatesMinPoints carry no pre-aggregates; "ints_300" does.
+std::vector<Golden> GoldensV2() {
+  std::vector<int64_t> ts300(300), v300(300);
+  for (int64_t i = 0; i < 300; i++) {
+    ts300[i] = kT0 + i * 10 * kSecond;
+    v300[i] = 1000 + i * i % 17;
+  }
+  return {
+      {"alp_floats",
+       FloatColumns(
+           {kT0, kT0 + 10 * kSecond, kT0 + 20 * kSecond, kT0 + 31 * kSecond, kT0 + 41 * kSecond},
+           {36.807, 36.806999999999995, 37.5, -0.0, 36.9}),
+       
+       "0209058080d0e2c6bfce972f80b4a9de980109018094ebdc031401040302028ebf040300f5c60110"
+       "a23200009b9205020202000501ffffffffffffffff7f0100f164046a"},
+      {"gorilla_floats", FloatColumns({1, 2, 3, 4, 5, 6}, {M_PI, M_PI, M_PI, M_E, M_E, -M_E}), 
+       "02110602050405010200400921fb54442d18366993de3bea0f4e2c00c0a952e448"},
+      {"raw_floats", FloatColumns({1, 2, 3}, {M_PI, M_E, std::nan("")}), 
+       "021903020204050102000018182d4454fb2109406957148b0abf0540000000000000f87fac8a3c18"},
+      {"ints", IntColumns({-5, 0, 5, 1000}, {100, 90, 80, -7}), 
+       "020a0409ed0707010502080000c601c80101ad0107cd26005ff64b2e"},
+      {"ints_300", IntColumns(ts300, v300), 
+       "024aac028080d0e2c6bfce972f80988dcf82570090f524d00ff00fd00fee0f080580c8afa0250200"
+       "090119012228b52ffd602b00c50000880e10121405071a0b0d0f00131506080a0c01002f489d4b4e"
+       "c2db98"},
+      {"bools_bitmap", IntColumns({1, 2, 3, 4, 5, 6}, {1, 1, 0, 0, 0, 1}, ValueType::kBool), 
+       "0213060205040501020023786bdef3"},
+      {"strings_plain", StringColumns({10, 20, 30, 40}, {"on", "", "on", "off"}), 
+       "021404141e04050a0200000b026f6e00026f6e036f6666f94831ed"},
+      {"bools_runs", IntColumns(Range(64), Runs(64, 30), ValueType::kBool), 
+       "020b40023f040501020001021e2293258670"},
+      {"strings_dict", StringColumns(Range(8), {"on", "off", "on", "off", "on", "on", "on", "on"}),
+       
+       "020c0802070405010200020007026f6e036f666600000100010a8934afd5"},
+      {"meter_floats", MeterColumns(), 
+       "02090f80f8d28fddbfce972f8088fbfbeb880318118094ebdc0301001000881cf40d05853d00d779"
+       "06b6d100020001a0060107060010024008001d100240085668c423"},
+  };
+}
+
+// The header and pre-aggregates a decoder reports must match the points.
+void ExpectHeaderMatches(const ChunkHeader& h, const Columns& cols, const std::string& name) {
+  const ChunkHeader want = ComputeHeader(cols);
+  EXPECT_EQ(h.count, want.count) << name;
+  EXPECT_EQ(h.min_ts, want.min_ts) << name;
+  EXPECT_EQ(h.max_ts, want.max_ts) << name;
+  EXPECT_EQ(h.type, want.type) << name;
+  EXPECT_EQ(h.ts_codec, static_cast<uint8_t>(TsCodec::kIntStream)) << name;
+  if (!h.has_aggregates) return;
+  EXPECT_EQ(h.isum, want.isum) << name;
+  EXPECT_EQ(h.imin, want.imin) << name;
+  EXPECT_EQ(h.imax, want.imax) << name;
+  EXPECT_EQ(h.ifirst, want.ifirst) << name;
+  EXPECT_EQ(h.ilast, want.ilast) << name;
+  EXPECT_EQ(testing::DoubleBits(h.fsum), testing::DoubleBits(want.fsum)) << name;
+  EXPECT_EQ(testing::DoubleBits(h.fmin), testing::DoubleBits(want.fmin)) << name;
+  EXPECT_EQ(testing::DoubleBits(h.fmax), testing::DoubleBits(want.fmax)) << name;
+  EXPECT_EQ(testing::DoubleBits(h.ffirst), testing::DoubleBits(want.ffirst)) << name;
+  EXPECT_EQ(testing::DoubleBits(h.flast), testing::DoubleBits(want.flast)) << name;
+}
+
+TEST(ChunkGoldenTest, EncodesToExactV2Bytes) {
+  for (const Golden& g : GoldensV2()) {
     ASSERT_OK_AND_ASSIGN(std::string enc, EncodeChunk(g.cols));
     EXPECT_EQ(absl::BytesToHexString(enc), g.hex) << g.name;
   }
 }
 
-TEST(ChunkGoldenTest, GoldenBytesDecode) {
-  for (const Golden& g : Goldens()) {
+TEST(ChunkGoldenTest, V2BytesDecode) {
+  for (const Golden& g : GoldensV2()) {
     Columns out;
     const std::string bytes = absl::HexStringToBytes(g.hex);
     ASSERT_OK(DecodeChunk(bytes, &out)) << g.name;
     EXPECT_TRUE(SameColumns(out, g.cols)) << g.name;
     ASSERT_OK_AND_ASSIGN(ChunkHeader h, DecodeChunkHeader(bytes));
+    EXPECT_EQ(h.format_version, 2) << g.name;
     EXPECT_EQ(h.value_codec, ExpectedCodec(g.name)) << g.name;
-    EXPECT_EQ(h.ts_codec, static_cast<uint8_t>(TsCodec::kIntStream));
+    EXPECT_EQ(h.has_aggregates, g.cols.size() >= kAggregatesMinPoints &&
+                                    g.cols.type != ValueType::kString)
+        << g.name;
+    ExpectHeaderMatches(h, g.cols, g.name);
   }
+}
+
+TEST(ChunkGoldenTest, V1BytesStillDecode) {
+  for (const Golden& g : GoldensV1()) {
+    Columns out;
+    const std::string bytes = absl::HexStringToBytes(g.hex);
+    ASSERT_OK(DecodeChunk(bytes, &out)) << g.name;
+    EXPECT_TRUE(SameColumns(out, g.cols)) << g.name;
+    ASSERT_OK_AND_ASSIGN(ChunkHeader h, DecodeChunkHeader(bytes));
+    EXPECT_EQ(h.format_version, 1) << g.name;
+    EXPECT_TRUE(h.has_aggregates) << g.name;
+    EXPECT_EQ(h.value_codec, ExpectedCodec(g.name)) << g.name;
+    ExpectHeaderMatches(h, g.cols, g.name);
+  }
+}
+
+TEST(ChunkGoldenTest, ShortSeriesChunkIsSmall) {
+  // A meter's 15 readings: no pre-aggregates, one id byte, the missed reading patched out of
+  // the timestamp block. Format 1 took 112 bytes for these points (40 of them aggregates).
+  ASSERT_OK_AND_ASSIGN(std::string enc, EncodeChunk(MeterColumns()));
+  EXPECT_LE(enc.size(), 67u);
 }
 
 }  // namespace

@@ -175,14 +175,25 @@ TEST(ChunkTest, HeaderAggregatesMatchPlainLoop) {
   EXPECT_EQ(DoubleBits(computed.fsum), DoubleBits(h.fsum));
   EXPECT_EQ(computed.fmin, h.fmin);
 
+  // Small chunks store no pre-aggregates (format 2); Aggregates() decodes and computes them
+  // the way a reader must.
+  auto Aggregates = [](const std::string& enc) -> ChunkHeader {
+    auto hh = DecodeChunkHeader(enc);
+    EXPECT_OK(hh);
+    if (!hh.ok()) return ChunkHeader();
+    EXPECT_FALSE(hh->has_aggregates);
+    Columns cols;
+    EXPECT_OK(DecodeChunk(enc, &cols));
+    return ComputeHeader(cols);
+  };
   // All NaN: min and max are NaN.
   ASSERT_OK_AND_ASSIGN(std::string all_nan, EncodeChunk(FloatColumns({1, 2}, {NAN, NAN})));
-  ASSERT_OK_AND_ASSIGN(h, DecodeChunkHeader(all_nan));
+  h = Aggregates(all_nan);
   EXPECT_TRUE(std::isnan(h.fmin) && std::isnan(h.fmax));
 
   // Ints: sum, min, max, first, last; overflow flagged.
   ASSERT_OK_AND_ASSIGN(std::string ints, EncodeChunk(IntColumns({1, 2, 3, 4}, {5, -7, 11, 2})));
-  ASSERT_OK_AND_ASSIGN(h, DecodeChunkHeader(ints));
+  h = Aggregates(ints);
   EXPECT_EQ(h.isum, 11);
   EXPECT_EQ(h.imin, -7);
   EXPECT_EQ(h.imax, 11);
@@ -190,13 +201,33 @@ TEST(ChunkTest, HeaderAggregatesMatchPlainLoop) {
   EXPECT_EQ(h.ilast, 2);
   EXPECT_FALSE(h.int_sum_overflowed);
   ASSERT_OK_AND_ASSIGN(ints, EncodeChunk(IntColumns({1, 2}, {kMax, 1})));
-  ASSERT_OK_AND_ASSIGN(h, DecodeChunkHeader(ints));
+  h = Aggregates(ints);
   EXPECT_TRUE(h.int_sum_overflowed);
   ASSERT_OK_AND_ASSIGN(std::string bools,
                        EncodeChunk(IntColumns({1, 2, 3}, {1, 0, 1}, ValueType::kBool)));
-  ASSERT_OK_AND_ASSIGN(h, DecodeChunkHeader(bools));
+  h = Aggregates(bools);
   EXPECT_EQ(h.isum, 2);
   EXPECT_EQ(h.type, ValueType::kBool);
+}
+
+TEST(ChunkTest, AggregatesStoredFromMinPoints) {
+  for (uint32_t n : {kAggregatesMinPoints - 1, kAggregatesMinPoints}) {
+    std::vector<int64_t> v(n, 3);
+    v[0] = kMax;  // the sum overflows: flagged in stored aggregates
+    ASSERT_OK_AND_ASSIGN(std::string enc,
+                         EncodeChunk(IntColumns(RegularTimestamps(n, kT0, kSecond), v)));
+    ASSERT_OK_AND_ASSIGN(ChunkHeader h, DecodeChunkHeader(enc));
+    EXPECT_EQ(h.has_aggregates, n >= kAggregatesMinPoints) << n;
+    if (h.has_aggregates) {
+      EXPECT_TRUE(h.int_sum_overflowed);
+      EXPECT_EQ(h.ifirst, kMax);
+      EXPECT_EQ(h.ilast, 3);
+      EXPECT_EQ(h.imin, 3);
+    }
+    Columns out;
+    ASSERT_OK(DecodeChunk(enc, &out));
+    EXPECT_EQ(out.ints, v);
+  }
 }
 
 TEST(ChunkTest, HeaderIsCompact) {

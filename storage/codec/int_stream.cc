@@ -135,6 +135,64 @@ void WriteSparse(const uint64_t* r, size_t m, uint64_t fill, size_t count, int d
   EncodeAtDepth(val.data(), val.size(), /*store_base=*/true, depth + 1, out);
 }
 
+// Patched body of r[0, m) (see kIntStreamPatched): the residuals outside [lo, hi] are
+// exceptions, stored as positions and values (nested int streams); the others are bit-packed
+// in blocks as usual, with the exceptions left out. Returns false when there is no exception.
+bool WritePatched(const uint64_t* r, size_t m, int64_t lo, int64_t hi, int depth,
+                  std::string* out) {
+  std::vector<int64_t> pos, val;
+  std::vector<uint64_t> kept;
+  kept.reserve(m);
+  for (size_t i = 0; i < m; i++) {
+    const auto x = static_cast<int64_t>(r[i]);
+    if (x < lo || x > hi) {
+      pos.push_back(static_cast<int64_t>(i));
+      val.push_back(x);
+    } else {
+      kept.push_back(r[i]);
+    }
+  }
+  if (pos.empty()) return false;
+  PutVarint64(out, pos.size());
+  EncodeAtDepth(pos.data(), pos.size(), /*store_base=*/true, depth + 1, out);
+  EncodeAtDepth(val.data(), val.size(), /*store_base=*/true, depth + 1, out);
+  WriteBlocks(kept.data(), kept.size(), out);
+  return true;
+}
+
+// The cheapest-looking window [lo, hi] of r[0, m) for a patched layout: up to
+// kIntStreamPatchedMaxExceptions values (and at most m / 8) may be cut off the two ends (estimated as one bit width over
+// the kept values plus ~3 bytes per exception). False when cutting nothing looks best.
+bool PatchWindow(const uint64_t* r, size_t m, int64_t* lo, int64_t* hi) {
+  if (m < 8) return false;
+  std::vector<int64_t> v(m);
+  for (size_t i = 0; i < m; i++) v[i] = static_cast<int64_t>(r[i]);
+  std::sort(v.begin(), v.end());
+  const size_t emax = std::min(kIntStreamPatchedMaxExceptions, m / 8);
+  auto bits = [&](size_t j, size_t k) {
+    const int w = BitWidth(static_cast<uint64_t>(v[m - 1 - k]) - static_cast<uint64_t>(v[j]));
+    return (m - j - k) * static_cast<size_t>(w);
+  };
+  const size_t none = bits(0, 0);
+  size_t best = none;
+  size_t bj = 0, bk = 0;
+  for (size_t j = 0; j <= emax; j++) {
+    for (size_t k = 0; j + k <= emax; k++) {
+      if (j + k == 0) continue;
+      const size_t cost = bits(j, k) + 8 * (6 + 3 * (j + k));
+      if (cost < best) {
+        best = cost;
+        bj = j;
+        bk = k;
+      }
+    }
+  }
+  if (best >= none) return false;
+  *lo = v[bj];
+  *hi = v[m - 1 - bk];
+  return true;
+}
+
 // The GCD of the consecutive differences, or 1 when there is none, or when one overflows
 // int64 (then wrapping arithmetic with g == 1 still round-trips).
 uint64_t DifferenceGcd(const int64_t* v, size_t n) {
@@ -197,6 +255,55 @@ absl::Status DecodeBlocks(ByteReader* in, size_t start, size_t n, Integrator s, 
 
 absl::Status DecodeAtDepth(ByteReader* in, size_t n, std::optional<int64_t> base, int depth,
                            int64_t* out);
+
+template <int kOrder>
+absl::Status DecodePatched(ByteReader* in, size_t start, size_t n, int depth, Integrator s,
+                           int64_t* out) {
+  uint64_t others;
+  const size_t m = n - start;
+  if (!in->GetVarint64(&others) || others == 0 || others > m) {
+    return Corrupt("bad patched header");
+  }
+  std::vector<int64_t> buf(2 * others);
+  int64_t* pos = buf.data();
+  int64_t* val = pos + others;
+  absl::Status st = DecodeAtDepth(in, others, std::nullopt, depth + 1, pos);
+  if (!st.ok()) return st;
+  st = DecodeAtDepth(in, others, std::nullopt, depth + 1, val);
+  if (!st.ok()) return st;
+  // The kept residuals, then interleaved with the exceptions in place.
+  const size_t kept = m - others;
+  std::vector<uint64_t> r(m);
+  uint64_t u[kBlockSize];
+  for (size_t i = 0; i < kept; i += kBlockSize) {
+    const size_t cnt = std::min(kBlockSize, kept - i);
+    int64_t mn;
+    uint8_t w;
+    if (!in->GetVarsint64(&mn) || !in->GetByte(&w)) return Corrupt("truncated block header");
+    if (w > 64) return Corrupt("bad width");
+    std::string_view packed;
+    const size_t avail = in->remaining();
+    const char* p = in->position();
+    if (!in->GetBytes(PackedSize(cnt, w), &packed)) return Corrupt("truncated block");
+    UnpackBitsSafe(p, avail, cnt, w, u);
+    for (size_t j = 0; j < cnt; j++) r[i + j] = static_cast<uint64_t>(mn) + u[j];
+  }
+  // Spread the kept residuals backwards so that each exception lands at its position.
+  size_t src = kept;
+  size_t dst = m;
+  for (size_t e = others; e-- > 0;) {
+    if (pos[e] < 0 || static_cast<size_t>(pos[e]) >= dst ||
+        (e > 0 && pos[e - 1] >= pos[e])) {
+      return Corrupt("patched position out of order");
+    }
+    const auto at = static_cast<size_t>(pos[e]);
+    while (dst > at + 1) r[--dst] = r[--src];
+    r[--dst] = static_cast<uint64_t>(val[e]);
+  }
+  if (src != dst) return Corrupt("patched positions do not fit");
+  for (size_t j = 0; j < m; j++) out[start + j] = static_cast<int64_t>(s.Step<kOrder>(r[j]));
+  return absl::OkStatus();
+}
 
 template <int kOrder>
 absl::Status DecodeEntropy(ByteReader* in, size_t start, size_t n, Integrator s, int64_t* out) {
@@ -354,10 +461,28 @@ void EncodeAtDepth(const int64_t* values, size_t n, bool store_base, int depth, 
     }
   }
 
+  if (depth == 0 && n <= kIntStreamPatchedMaxValues) {
+    // A few outliers (a missed reading doubles one timestamp delta) would widen a whole block:
+    // try cutting them out. Sizes here are exact (no sampling below 16 blocks).
+    for (int order = 0; order <= 2; order++) {
+      const size_t m = n - order;
+      int64_t lo, hi;
+      if (!PatchWindow(residuals[order], m, &lo, &hi)) continue;
+      std::string patched;
+      if (order == 2) PutVarsint64(&patched, static_cast<int64_t>(dk[0]));
+      if (!WritePatched(residuals[order], m, lo, hi, depth, &patched)) continue;
+      if (patched.size() < best_bytes) {
+        best_mode = static_cast<uint8_t>(order | kIntStreamPatched);
+        best_bytes = patched.size();
+        best_body = std::move(patched);
+      }
+    }
+  }
+
   out->push_back(static_cast<char>(best_mode));
   if (store_base) PutVarsint64(out, values[0]);
   PutVarint64(out, g);
-  if (best_mode & (kIntStreamSparse | kIntStreamEntropy)) {
+  if (best_mode & (kIntStreamSparse | kIntStreamEntropy | kIntStreamPatched)) {
     out->append(best_body);
     return;
   }
@@ -374,8 +499,10 @@ absl::Status DecodeAtDepth(ByteReader* in, size_t n, std::optional<int64_t> base
   const int order = mode & kIntStreamOrderMask;
   const bool sparse = (mode & kIntStreamSparse) != 0;
   const bool entropy = (mode & kIntStreamEntropy) != 0;
+  const bool patched = (mode & kIntStreamPatched) != 0;
   if ((mode & ~kIntStreamModeMask) != 0 || order == 3 ||
-      (sparse && depth >= kIntStreamMaxSparseDepth) || (entropy && (sparse || depth > 0))) {
+      (sparse && depth >= kIntStreamMaxSparseDepth) || (entropy && (sparse || depth > 0)) ||
+      (patched && (sparse || entropy || depth > 0))) {
     return Corrupt("bad mode");
   }
   int64_t b;
@@ -391,9 +518,11 @@ absl::Status DecodeAtDepth(ByteReader* in, size_t n, std::optional<int64_t> base
   switch (order) {
     case 0:
       if (entropy) return DecodeEntropy<0>(in, 0, n, s, out);
+      if (patched) return DecodePatched<0>(in, 0, n, depth, s, out);
       return sparse ? DecodeSparse<0>(in, 0, n, depth, s, out) : DecodeBlocks<0>(in, 0, n, s, out);
     case 1:
       if (entropy) return DecodeEntropy<1>(in, 1, n, s, out);
+      if (patched) return DecodePatched<1>(in, 1, n, depth, s, out);
       return sparse ? DecodeSparse<1>(in, 1, n, depth, s, out) : DecodeBlocks<1>(in, 1, n, s, out);
     default: {
       int64_t dk1;
@@ -401,6 +530,7 @@ absl::Status DecodeAtDepth(ByteReader* in, size_t n, std::optional<int64_t> base
       s.k = s.dk = static_cast<uint64_t>(dk1);
       out[1] = static_cast<int64_t>(s.base + s.g * s.k);
       if (entropy) return DecodeEntropy<2>(in, 2, n, s, out);
+      if (patched) return DecodePatched<2>(in, 2, n, depth, s, out);
       return sparse ? DecodeSparse<2>(in, 2, n, depth, s, out) : DecodeBlocks<2>(in, 2, n, s, out);
     }
   }

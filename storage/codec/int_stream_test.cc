@@ -127,6 +127,68 @@ TEST(IntStreamTest, BadModeIsDataLoss) {
   }
 }
 
+// Meter timestamps: a 900 s grid with +-5 s of jitter and missed readings (doubled deltas).
+std::vector<int64_t> MeterTimestamps(size_t n, uint64_t seed, int missed_every) {
+  std::mt19937_64 rng(seed);
+  std::vector<int64_t> ts;
+  for (size_t i = 0; ts.size() < n; i++) {
+    if (missed_every > 0 && i % missed_every == 7) continue;
+    ts.push_back(1767268800000000000 +
+                 (static_cast<int64_t>(i) * 900 + static_cast<int64_t>(rng() % 11) - 5) *
+                     1000000000LL);
+  }
+  return ts;
+}
+
+TEST(IntStreamTest, PatchedLayoutCutsOutliers) {
+  // 48 timestamps with one missed reading: the doubled delta is patched out, so the deltas
+  // keep ~5 bits (not 11).
+  const std::vector<int64_t> ts = MeterTimestamps(48, 5, 40);
+  const std::string enc = RoundTrip(ts, /*store_base=*/false);
+  EXPECT_EQ(enc[0] & kIntStreamPatched, kIntStreamPatched);
+  EXPECT_LT(enc.size(), 48u * 6 / 8 + 16);
+  // Every order, several outliers at both ends, at many lengths; values at the edges.
+  std::mt19937_64 rng(11);
+  for (size_t n : {8, 9, 17, 64, 127, 128, 129, 300, 1024}) {
+    for (int missed : {3, 10, 40}) RoundTrip(MeterTimestamps(n, n, missed), false);
+    std::vector<int64_t> v(n);
+    for (auto& x : v) x = static_cast<int64_t>(rng() % 16);
+    v[n / 2] = kMax;
+    v[n / 3] = kMin;
+    v[n - 1] = 1 << 20;
+    RoundTrip(v);
+    RoundTrip(v, false);
+  }
+}
+
+TEST(IntStreamTest, PatchedLayoutDamageIsDataLoss) {
+  const std::vector<int64_t> ts = MeterTimestamps(48, 5, 40);
+  std::string enc;
+  EncodeIntStream(ts.data(), ts.size(), /*store_base=*/true, &enc);
+  ASSERT_EQ(enc[0] & kIntStreamPatched, kIntStreamPatched);
+  std::vector<int64_t> out(ts.size());
+  for (size_t len = 0; len < enc.size(); len++) {
+    ByteReader in(enc.data(), len);
+    EXPECT_THAT(DecodeIntStream(&in, ts.size(), std::nullopt, out.data()),
+                StatusIs(absl::StatusCode::kDataLoss))
+        << len;
+  }
+  // Patched together with sparse or entropy, or nested, is not a valid mode.
+  for (char mode : {'\x15', '\x19', '\x1f', '\x20'}) {
+    std::string bad = std::string(1, mode) + std::string(20, '\0');
+    ByteReader in(bad);
+    EXPECT_THAT(DecodeIntStream(&in, 4, std::nullopt, out.data()),
+                StatusIs(absl::StatusCode::kDataLoss));
+  }
+  // Any single flipped byte either fails or decodes to something; never reads outside.
+  for (size_t i = 0; i < enc.size(); i++) {
+    std::string flipped = enc;
+    flipped[i] ^= 0x5a;
+    ByteReader in(flipped);
+    (void)DecodeIntStream(&in, ts.size(), std::nullopt, out.data());
+  }
+}
+
 // A compass heading: a walk of +-20 degrees per step that wraps at 360. Deltas span 41 values
 // (5.4 bits of entropy) except at a wrap; bit-packing would pay 10 bits in every block that
 // holds one.
