@@ -1,6 +1,5 @@
 #include "server/http_routes.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "http/http_auth.h"
 #include "http/http_status.h"
@@ -78,7 +77,7 @@ bool ForeignOriginWithoutAuth(const auth::Authenticator* auth, const http::Reque
   const auto host = req.headers.Get("host");
   std::string_view o = *origin;
   for (std::string_view scheme : {"http://", "https://"}) {
-    if (absl::StartsWith(o, scheme)) {
+    if (o.substr(0, scheme.size()) == scheme) {
       o.remove_prefix(scheme.size());
       return !host || o != *host;
     }

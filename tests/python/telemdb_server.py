@@ -43,8 +43,10 @@ class Server:
         deadline = time.time() + 30
         self.port = _read_port(port_file, self.proc, self.log_path, deadline)
         self.http_port = _read_port(http_port_file, self.proc, self.log_path, deadline)
-        with open(os.path.join(data_dir, "admin.token")) as f:
-            self.token = f.read().strip()
+        self.token = None  # --auth none writes no admin token
+        if "none" not in list(args):
+            with open(os.path.join(data_dir, "admin.token")) as f:
+                self.token = f.read().strip()
 
     def cli(self, *args):
         """Runs the telemdb CLI as the admin; returns (exit code, stdout, stderr)."""
