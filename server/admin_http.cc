@@ -7,7 +7,7 @@
 #include "http/http_auth.h"
 #include "http/http_status.h"
 #include "nlohmann/json.hpp"
-#include "query/lang/time_literal.h"
+#include "query/lang/duration_json.h"
 #include "server/admin_service.h"
 #include "util/client_text.h"
 
@@ -100,25 +100,6 @@ absl::StatusOr<json> BodyObject(const http::Request& req,
     }
   }
   return j;
-}
-
-// A duration given as text ("30d") under `name` or as integer nanoseconds under `ns_name`.
-absl::StatusOr<int64_t> Duration(const json& j, const char* name, const char* ns_name) {
-  if (j.contains(ns_name)) {
-    if (!j[ns_name].is_number_integer()) {
-      return absl::InvalidArgumentError(absl::StrCat(ns_name, ": expected an integer"));
-    }
-    return j[ns_name].get<int64_t>();
-  }
-  if (!j.contains(name) || j[name].is_null()) return 0;
-  if (!j[name].is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": expected a duration such as \"30d\""));
-  }
-  const std::string text = j[name].get<std::string>();
-  if (text.empty() || text == "0") return 0;
-  auto d = query::lang::ParseDuration(text);
-  if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", d.status().message()));
-  return *d;
 }
 
 const char* KindName(auth::Identity::Kind k) {
@@ -248,7 +229,7 @@ void AdminHttp::Tokens(const http::Request& req, http::ResponseWriter& w,
       }
       creq.set_description(j["description"].get<std::string>());
     }
-    auto expires = Duration(j, "expires_in", "expires_in_ns");
+    auto expires = query::lang::DurationFromJson(j, "expires_in", "expires_in_ns");
     if (!expires.ok()) return http::SendError(w, expires.status());
     creq.set_expires_in_ns(*expires);
     v1::CreateTokenResponse resp;
@@ -262,7 +243,7 @@ void AdminHttp::Tokens(const http::Request& req, http::ResponseWriter& w,
     if (!Admitted(who, action, w)) return;
     auto body = BodyObject(req, {"overlap", "overlap_ns"});
     if (!body.ok()) return http::SendError(w, body.status());
-    auto overlap = Duration(*body, "overlap", "overlap_ns");
+    auto overlap = query::lang::DurationFromJson(*body, "overlap", "overlap_ns");
     if (!overlap.ok()) return http::SendError(w, overlap.status());
     v1::RotateTokenRequest rreq;
     rreq.set_id(id);

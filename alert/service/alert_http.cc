@@ -10,7 +10,7 @@
 #include "http/http_auth.h"
 #include "http/http_status.h"
 #include "nlohmann/json.hpp"
-#include "query/lang/time_literal.h"
+#include "query/lang/duration_json.h"
 #include "query/live/sse.h"
 #include "query/live/subscribe_http.h"
 #include "util/client_text.h"
@@ -67,24 +67,6 @@ json AlertJson(const AlertInfo& a) {
   j["labels"] = json::object();
   for (const auto& [k, v] : a.labels) j["labels"][k] = v;
   return j;
-}
-
-absl::StatusOr<int64_t> DurationField(const json& j, const char* name, const char* ns_name) {
-  if (j.contains(ns_name)) {
-    if (!j[ns_name].is_number_integer()) {
-      return absl::InvalidArgumentError(absl::StrCat(ns_name, ": expected an integer"));
-    }
-    return j[ns_name].get<int64_t>();
-  }
-  if (!j.contains(name) || j[name].is_null()) return 0;
-  if (!j[name].is_string()) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": expected a duration such as \"2m\""));
-  }
-  const std::string text = j[name].get<std::string>();
-  if (text.empty() || text == "0") return 0;
-  auto d = query::lang::ParseDuration(text);
-  if (!d.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", d.status().message()));
-  return *d;
 }
 
 std::vector<std::string> ParamList(const http::Request& req, const char* name) {
@@ -173,13 +155,13 @@ absl::StatusOr<RuleSpec> RuleSpecFromBody(std::string_view body) {
       return absl::InvalidArgumentError(absl::StrCat(key, ": expected a string"));
     *out = j[key].get<std::string>();
   }
-  auto f = DurationField(j, "for", "for_ns");
+  auto f = query::lang::DurationFromJson(j, "for", "for_ns");
   if (!f.ok()) return f.status();
   s.for_ns = *f;
-  auto e = DurationField(j, "every", "every_ns");
+  auto e = query::lang::DurationFromJson(j, "every", "every_ns");
   if (!e.ok()) return e.status();
   s.every_ns = *e;
-  auto r = DurationField(j, "repeat", "repeat_ns");
+  auto r = query::lang::DurationFromJson(j, "repeat", "repeat_ns");
   if (!r.ok()) return r.status();
   s.repeat_ns = *r;
   if (j.contains("labels")) {
