@@ -54,12 +54,14 @@ class CrashTest(unittest.TestCase):
                 wait_until(lambda: t.stats().get("mqtt.crash.connected") == 4, 20,
                            what="4 connections")
                 published = threading.Event()
+                progress = [0]
 
                 def publish():
                     dev = Device(broker.port, "crash-device")
                     for i in range(N):
                         dev.publish("crash/d%d" % (i % DEVICES),
                                     json.dumps({"ts": T0 + i, "v": i}))
+                        progress[0] = i + 1
                         if i % 100 == 99:
                             time.sleep(0.05)  # ~1,500 messages/s: kills land mid-stream
                     dev.close()
@@ -68,7 +70,14 @@ class CrashTest(unittest.TestCase):
                 publisher.start()
                 kills = []
                 for k in range(KILLS):
-                    time.sleep(rng.uniform(0.5, 2.0))
+                    # Kills are placed along the stream, not on the clock, so that on a fast
+                    # or a slow machine each lands while the device publishes and the
+                    # restarted bridge has been consuming.
+                    target = int((k + rng.uniform(0.6, 1.4)) * N / (KILLS + 1))
+                    wait_until(lambda: progress[0] >= target, 120, interval=0.02,
+                               what="publisher past %d" % target)
+                    wait_until(lambda: t.stats().get("mqtt.crash.messages_received", 0) > 0,
+                               60, interval=0.05, what="restarted bridge consuming")
                     s = t.stats()
                     stored_before = t.count("crash", "v")
                     t.kill()
