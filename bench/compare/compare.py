@@ -269,7 +269,7 @@ def scan_lp(path, dup_check_max_bytes):
 # ---------------------------------------------------------------- telemdb
 
 class Telemdb:
-    def __init__(self, ctx, data_dir, log_path):
+    def __init__(self, ctx, data_dir, log_path, flags=()):
         self.ctx = ctx
         self.data_dir = data_dir
         port_file = data_dir + ".port"
@@ -279,7 +279,7 @@ class Telemdb:
                 os.remove(f)
         self.cmd = [ctx.bin("server/telemdbd"), "--data-dir", data_dir, "--listen", "127.0.0.1:0",
                     "--port-file", port_file, "--http-listen", "127.0.0.1:0",
-                    "--http-port-file", http_port_file]
+                    "--http-port-file", http_port_file] + list(flags)
         self.proc = Proc("telemdbd", self.cmd, log_path)
         self.pid, self.name = self.proc.pid, "telemdbd"
         deadline = time.monotonic() + 120
@@ -382,12 +382,12 @@ class Telemdb:
 class Vm:
     FLAGS = ["-retentionPeriod=100y", "-search.latencyOffset=0"]
 
-    def __init__(self, ctx, data_dir, log_path):
+    def __init__(self, ctx, data_dir, log_path, flags=()):
         self.ctx, self.data_dir, self.name = ctx, data_dir, "victoria-metrics"
         for attempt in range(3):
             self.port = free_port()
             self.cmd = [ctx.vm_bin, "-httpListenAddr=127.0.0.1:%d" % self.port,
-                        "-storageDataPath=" + data_dir] + self.FLAGS
+                        "-storageDataPath=" + data_dir] + self.FLAGS + list(flags)
             self.proc = Proc("victoria-metrics", self.cmd, log_path)
             self.pid = self.proc.pid
             deadline = time.monotonic() + 60
@@ -555,7 +555,9 @@ class Ctx:
 def run_workload(ctx, wl):
     """wl: dict(name, gen_args, scale, hours, queries). Returns the results dict."""
     a = ctx.args
-    res = dict(name=wl["name"], scale=wl["scale"], hours=wl["hours"], steps={})
+    res = dict(name=wl["name"], scale=wl["scale"], hours=wl["hours"], steps={},
+               devices=wl["devices"], curve=wl.get("curve", False),
+               tdb_flags=list(wl.get("tdb_flags", ())), vm_flags=list(wl.get("vm_flags", ())))
     wdir = os.path.join(ctx.work, wl["name"])
     logs = os.path.join(ctx.work, "logs")
     os.makedirs(wdir, exist_ok=True)
@@ -592,7 +594,8 @@ def run_workload(ctx, wl):
 
     # ---- VictoriaMetrics: start, load, flush, merge, settle
     step("%s: VictoriaMetrics: start" % wl["name"])
-    vm = Vm(ctx, os.path.join(wdir, "vm-data"), os.path.join(logs, wl["name"] + "-vm.log"))
+    vm = Vm(ctx, os.path.join(wdir, "vm-data"), os.path.join(logs, wl["name"] + "-vm.log"),
+            wl.get("vm_flags", ()))
     res["vm_cmd"] = vm.cmd
     try:
         step("%s: VictoriaMetrics: load %s through /write" % (wl["name"], os.path.basename(lp)))
@@ -680,7 +683,7 @@ def run_workload(ctx, wl):
         # ---- telemdb: start, load, compact, settle
         step("%s: telemdbd: start" % wl["name"])
         tdb = Telemdb(ctx, os.path.join(wdir, "telemdb-data"),
-                      os.path.join(logs, wl["name"] + "-telemdbd.log"))
+                      os.path.join(logs, wl["name"] + "-telemdbd.log"), wl.get("tdb_flags", ()))
         res["tdb_cmd"] = tdb.cmd
         res["tdb_version"] = tdb.version()
         try:
@@ -753,7 +756,8 @@ def run_workload(ctx, wl):
         step("%s: telemdbd: load %s through HTTP /write (the same sender as for VM)"
              % (wl["name"], os.path.basename(lp)))
         tdb2 = Telemdb(ctx, os.path.join(wdir, "telemdb-http-data"),
-                       os.path.join(logs, wl["name"] + "-telemdbd-http.log"))
+                       os.path.join(logs, wl["name"] + "-telemdbd-http.log"),
+                       wl.get("tdb_flags", ()))
         try:
             res["load_avg_before_tdb_http_load"] = loadavg()
             cmd = ["/usr/bin/python3", os.path.join(HERE, "vm_send.py"), lp, "--port",
@@ -793,8 +797,10 @@ def count_values(tdb, vm, wl, res):
     for m, fs in sorted(fields.items()):
         per[m] = 0
         for f in fs:  # one field a query: --query-max-series (100,000) bounds a query
+            t0 = time.monotonic()
             _, _, rows = tdb.query("SELECT count(%s) FROM %s" % (f, m))
             n = sum(int(v or 0) for _, _, vals in rows for v in vals)
+            out.setdefault("tdb_count_seconds", {})["%s.%s" % (m, f)] = time.monotonic() - t0
             per[m] += n
             total += n
     out["tdb_count_query"] = total
@@ -895,6 +901,14 @@ def main():
     ap.add_argument("--meters-hours", type=int, default=24)
     ap.add_argument("--skip-meters", action="store_true")
     ap.add_argument("--skip-fleet", action="store_true")
+    ap.add_argument("--cardinality", default="",
+                    help="comma-separated meter counts for the cardinality curve (e.g. "
+                         "10000,100000,1000000); empty: no curve")
+    ap.add_argument("--cardinality-hours", type=int, default=2)
+    ap.add_argument("--long-series", type=int, default=0,
+                    help="sensors of the long-range workload (issue 17: 1000); 0: not run")
+    ap.add_argument("--long-days", type=int, default=30)
+    ap.add_argument("--long-interval", type=int, default=10)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--senders", type=int, default=4)
     ap.add_argument("--keep", action="store_true")
@@ -928,19 +942,48 @@ def main():
     results["git_dirty"] = bool(r.stdout.strip())
     workloads = []
     if not a.skip_fleet:
-        workloads.append(dict(name="fleet", scale=a.scale, hours=a.hours, start=START,
+        workloads.append(dict(name="fleet", devices="trucks", scale=a.scale, hours=a.hours,
+                              start=START,
                               gen_args=["--workload", "fleet", "--scale", str(a.scale),
                                         "--hours", str(a.hours)],
                               est_bytes=int(150e3 * a.scale * a.hours),
                               queries=Q.fleet_queries(START, a.hours, a.scale)))
     if not a.skip_meters:
-        workloads.append(dict(name="meters", scale=a.meters_scale, hours=a.meters_hours,
-                              start=METERS_START,
+        workloads.append(dict(name="meters", devices="meters", scale=a.meters_scale,
+                              hours=a.meters_hours, start=METERS_START,
                               gen_args=["--workload", "meters", "--scale", str(a.meters_scale),
                                         "--hours", str(a.meters_hours),
                                         "--start", Q.rfc3339(METERS_START)],
                               est_bytes=int(600 * a.meters_scale * a.meters_hours),
                               queries=Q.meters_queries(METERS_START, a.meters_hours, a.meters_scale)))
+    # The cardinality curve: the meters workload at each size with the same readings per
+    # meter (--cardinality-hours at 15 min). No queries: the curve is ingest rate, peak RSS and
+    # bytes per value. A user with a million meters raises --query-max-series (the count check
+    # counts every series of a field in one query).
+    for n in [int(x) for x in a.cardinality.split(",") if x.strip()]:
+        workloads.append(dict(name="curve%d" % n, devices="meters", scale=n,
+                              hours=a.cardinality_hours, start=METERS_START, curve=True,
+                              gen_args=["--workload", "meters", "--scale", str(n),
+                                        "--hours", str(a.cardinality_hours),
+                                        "--start", Q.rfc3339(METERS_START)],
+                              est_bytes=int(600 * n * a.cardinality_hours),
+                              tdb_flags=["--query-max-series", str(max(100000, 2 * n)),
+                                         "--query-timeout", "600s"],
+                              vm_flags=["-search.maxUniqueTimeseries=%d" % max(300000, 8 * n)],
+                              queries=[]))
+    if a.long_series > 0:
+        hours = 24 * a.long_days
+        workloads.append(dict(name="sensors", devices="sensors", scale=a.long_series,
+                              hours=hours, start=START,
+                              gen_args=["--workload", "sensors", "--scale", str(a.long_series),
+                                        "--hours", str(hours), "--interval",
+                                        str(a.long_interval)],
+                              est_bytes=int(70 * a.long_series * hours * 3600 / a.long_interval),
+                              tdb_flags=["--query-max-series", str(max(100000, 2 * a.long_series))],
+                              queries=Q.sensors_queries(START, hours, a.long_series)))
+    if not workloads:
+        print("compare: nothing to run (every workload skipped)", file=sys.stderr)
+        return 2
     try:
         for wl in workloads:
             results["workloads"].append(run_workload(ctx, wl))

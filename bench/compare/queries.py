@@ -103,3 +103,30 @@ def meters_queries(start, hours, scale):
              vm=dict(kind="instant", time=e, query="last_over_time(meter_energy_wh[%s])" % lookback),
              group=["meter_id"], time=False),
     ]
+
+
+def sensors_queries(start, hours, scale):
+    """The long-range workload: hourly means over the whole range (30 days by default)."""
+    s, e = start, start + hours * 3600
+    r = _range(s, e)
+    sensor = "s%06d" % min(42, scale - 1)
+    return [
+        dict(id="l1", title="one sensor, hourly mean temp over the whole range",
+             tdb="SELECT mean(temp) FROM sensor WHERE sensor_id = '%s' AND %s GROUP BY time(1h)"
+                 % (sensor, r),
+             vm=dict(kind="range", start=s + 3600, end=e, step=3600,
+                     query='avg_over_time(sensor_temp{sensor_id="%s"}[1h] offset 1ms)' % sensor),
+             group=[], time=True, shift=3600),
+        dict(id="l2", title="all %d sensors, hourly mean temp over the whole range" % scale,
+             tdb="SELECT mean(temp) FROM sensor WHERE %s GROUP BY time(1h)" % r,
+             vm=dict(kind="range", start=s + 3600, end=e, step=3600,
+                     query="sum(sum_over_time(sensor_temp[1h] offset 1ms)) / "
+                           "sum(count_over_time(sensor_temp[1h] offset 1ms))"),
+             group=[], time=True, shift=3600),
+        dict(id="l3", title="hourly mean temp per site (20 sites) over the whole range",
+             tdb="SELECT mean(temp) FROM sensor WHERE %s GROUP BY time(1h), site" % r,
+             vm=dict(kind="range", start=s + 3600, end=e, step=3600,
+                     query="sum by (site) (sum_over_time(sensor_temp[1h] offset 1ms)) / "
+                           "sum by (site) (count_over_time(sensor_temp[1h] offset 1ms))"),
+             group=["site"], time=True, shift=3600),
+    ]

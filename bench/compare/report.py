@@ -106,6 +106,29 @@ def table(w):
     return "\n".join(lines)
 
 
+def curve_table(curve):
+    lines = ["| meters (VM series) | values | telemdb gRPC values/s | telemdb HTTP values/s | "
+             "VM values/s | ratio gRPC / HTTP | telemdb peak RSS | VM peak RSS | ratio | "
+             "telemdb bytes/value | VM bytes/value | ratio |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for w in curve:
+        values = w["file"]["values"]
+        t = values / w["tdb_load"]["wall_s"]
+        h = values / w["tdb_http_load"]["wall_s"] if "tdb_http_load" in w else float("nan")
+        v = values / w["vm_load"]["wall_s"]
+        # Peak RSS of the whole run on each side: load, compaction and (telemdb) the HTTP load.
+        trss = max(w["tdb_settle"]["hwm"], w.get("tdb_final_hwm", 0),
+                   w.get("tdb_http_load", {}).get("server_hwm", 0))
+        vrss = max(w["vm_settle"]["hwm"], w.get("vm_final_hwm", 0))
+        tb = w["tdb_settle"]["bytes"] / values
+        vb = w["vm_settle"]["bytes"] / values
+        lines.append("| %d (%d) | %s | %s/s | %s/s | %s/s | %.2f / %.2f | %s | %s | %.2f | %.3f | "
+                     "%.3f | %.2f |" % (w["scale"], 4 * w["scale"], si(values), si(t), si(h),
+                                        si(v), t / v, h / v, mib(trss), mib(vrss), trss / vrss,
+                                        tb, vb, tb / vb))
+    return "\n".join(lines)
+
+
 def chart(results, png):
     data = png[:-4] + ".dat"
     n = 0
@@ -149,7 +172,11 @@ def write(results, results_dir):
     if a["hours"] != 24:
         name += "-%dh" % a["hours"]
     if a["skip_fleet"]:
-        name = "%s-meters%d" % (date, a["meters_scale"])
+        name = date if a.get("skip_meters") else "%s-meters%d" % (date, a["meters_scale"])
+    if a.get("cardinality"):
+        name += "-curve"
+    if a.get("long_series"):
+        name += "-sensors%d" % a["long_series"]
     md = os.path.join(results_dir, name + ".md")
     png = os.path.join(results_dir, name + ".png")
     m = results["machine"]
@@ -181,13 +208,33 @@ def write(results, results_dir):
         results.get("finished", results["started"]).strftime("%Y-%m-%d %H:%M:%S")))
     L.append("")
     tables = []
+    curve = [w for w in results["workloads"] if w.get("curve")]
+    if curve:
+        t = curve_table(curve)
+        tables.append("cardinality curve\n" + t)
+        L.append("## Cardinality curve")
+        L.append("")
+        L.append("The meters workload at each size, the same readings per meter (%d h at 15 min, "
+                 "4 fields: an int counter, a 2-decimal and a 1-decimal float, a bool). A meter "
+                 "is one telemdb series group of 4 fields and 4 VictoriaMetrics time series. "
+                 "Ingest: file on disk → last ack (telemdb: telemdb-bench over gRPC, SYNC; and "
+                 "the same HTTP sender as VM, SYNC) and VM (HTTP, no fsync). Peak RSS is the "
+                 "server's VmHWM up to the end of compaction. Each size's full table is below."
+                 % curve[0]["hours"])
+        L.append("")
+        L.append(t)
+        L.append("")
     for w in results["workloads"]:
         f = w["file"]
         c = w["counts"]
         L.append("## Workload `%s`: %d %s × %d h" % (w["name"], w["scale"],
-                                                      "trucks" if w["name"] == "fleet" else
-                                                      "meters", w["hours"]))
+                                                      w.get("devices", "meters"), w["hours"]))
         L.append("")
+        if w.get("tdb_flags") or w.get("vm_flags"):
+            L.append("Extra flags for this workload: telemdbd `%s`, VictoriaMetrics `%s`." % (
+                " ".join(w.get("tdb_flags", [])) or "none", " ".join(w.get("vm_flags", []))
+                or "none"))
+            L.append("")
         L.append("`%s`: %d lines, %d field values, %s; generated in %.1f s. Load average "
                  "before the VictoriaMetrics load %s, before the telemdb load %s." % (
                      " ".join(["telemdb-fleetgen"] + w["gen_cmd"][1:-3]), f["lines"], f["values"],

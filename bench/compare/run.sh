@@ -3,6 +3,8 @@
 #
 #   ./bench/compare/run.sh [--scale N] [--hours H] [--skip-meters] [--runs R] [--keep]
 #                          [--meters-scale N] [--meters-hours H] [--skip-fleet]
+#                          [--cardinality N,N,...] [--cardinality-hours H]
+#                          [--long-series N] [--long-days D] [--long-interval S]
 #                          [--work-dir DIR] [--results-dir DIR] [--no-install]
 #
 # BUILD_DIR (default `build`, relative to the source root) holds telemdbd, telemdb-bench and
@@ -30,6 +32,12 @@ while [ $# -gt 0 ]; do
     --meters-scale) METERS_SCALE="${2:?}"; shift 2 ;;
     --meters-hours) METERS_HOURS="${2:?}"; shift 2 ;;
     --skip-meters) EXTRA+=(--skip-meters); shift ;;
+    --cardinality)
+      [[ "${2:-}" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] || die "--cardinality needs meter counts like 10000,100000,1000000 (got '${2:-}')"
+      EXTRA+=(--cardinality "$2"); shift 2 ;;
+    --cardinality-hours|--long-series|--long-days|--long-interval)
+      [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer (got '${2:-}')"
+      EXTRA+=("$1" "$2"); shift 2 ;;
     --skip-fleet) EXTRA+=(--skip-fleet); shift ;;
     --keep) KEEP=1; EXTRA+=(--keep); shift ;;
     --work-dir) WORK_PARENT="${2:?}"; shift 2 ;;

@@ -1,6 +1,7 @@
-// telemdb-fleetgen: writes the fleet or meters workload as Influx line protocol.
-//   telemdb-fleetgen [--workload fleet|meters] [--scale N] [--hours H] [--seed S]
-//                    [--start RFC3339] [--precision ns|s] [-o FILE] [--stats]
+// telemdb-fleetgen: writes a workload (fleet, meters, sensors, faults) as Influx line protocol.
+//   telemdb-fleetgen [--workload fleet|meters|sensors|faults] [--scale N] [--hours H]
+//                    [--seed S] [--start RFC3339] [--interval S] [--jitter S]
+//                    [--precision ns|s] [-o FILE] [--stats]
 // See bench/fleet/README.md. main only parses flags and starts the generator.
 #include <chrono>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "bench/fleet/faults.h"
 #include "bench/fleet/fleet.h"
 #include "bench/fleet/meters.h"
+#include "bench/fleet/sensors.h"
 
 namespace {
 
@@ -52,9 +54,15 @@ class Output {
   int64_t bytes_ = 0;
 };
 
+// --interval and --jitter; negative means the workload's default.
+struct Timing {
+  int64_t interval_s = -1;
+  int64_t jitter_s = -1;
+};
+
 absl::Status Run(const std::string& workload, int64_t scale, int64_t hours, uint64_t seed,
-                 const std::string& start, const std::string& precision, const std::string& path,
-                 bool stats) {
+                 const std::string& start, const std::string& precision, Timing timing,
+                 const std::string& path, bool stats) {
   absl::Time start_time;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, start, &start_time, &error)) {
@@ -74,14 +82,24 @@ absl::Status Run(const std::string& workload, int64_t scale, int64_t hours, uint
   auto sink = [&out](std::string_view line) { return out.Add(line); };
   auto began = std::chrono::steady_clock::now();
   absl::Status s;
-  if (workload == "meters") {
-    telemdb::fleet::MetersOptions o;
-    if (scale > 0) o.meters = scale;
+  // What the periodic workloads (meters, sensors) set alike.
+  auto periodic = [&](auto& o, int64_t* devices) {
+    if (scale > 0) *devices = scale;
     o.hours = hours;
     o.seed = seed;
     o.start_s = absl::ToUnixSeconds(start_time);
     o.unit = unit;
+    if (timing.interval_s >= 0) o.interval_s = timing.interval_s;
+    if (timing.jitter_s >= 0) o.jitter_s = timing.jitter_s;
+  };
+  if (workload == "meters") {
+    telemdb::fleet::MetersOptions o;
+    periodic(o, &o.meters);
     s = telemdb::fleet::GenerateMeters(o, sink);
+  } else if (workload == "sensors") {
+    telemdb::fleet::SensorsOptions o;
+    periodic(o, &o.sensors);
+    s = telemdb::fleet::GenerateSensors(o, sink);
   } else if (workload == "faults") {
     // The scripted-fault fleet of the alert tests (faults.h); --hours sets its span.
     telemdb::fleet::FaultFleetOptions o;
@@ -126,11 +144,12 @@ int main(int argc, char** argv) {
   std::string precision = "ns";
   std::string output;
   bool stats = false;
+  Timing timing;
   app.add_option("--workload", workload,
-                 "fleet (trucks), meters (smart meters) or faults (the alert tests' scripted "
-                 "faults)")
-      ->check(CLI::IsMember({"fleet", "meters", "faults"}));
-  app.add_option("--scale", scale, "trucks or meters (default 200 / 100000)")
+                 "fleet (trucks), meters (smart meters), sensors (long series) or faults (the "
+                 "alert tests' scripted faults)")
+      ->check(CLI::IsMember({"fleet", "meters", "sensors", "faults"}));
+  app.add_option("--scale", scale, "trucks, meters or sensors (default 200 / 100000 / 1000)")
       ->check(CLI::Range(int64_t{1}, int64_t{10'000'000}));
   app.add_option("--hours", hours, "simulated hours (default 24)")
       ->check(CLI::Range(int64_t{1}, int64_t{24 * 366}));
@@ -138,6 +157,12 @@ int main(int argc, char** argv) {
   app.add_option("--start", start,
                  "first timestamp, RFC 3339 (default 2026-01-01T00:00:00Z; meters: "
                  "2026-01-01T12:00:00Z, mid-day)");
+  app.add_option("--interval", timing.interval_s,
+                 "meters, sensors: seconds between readings, dividing 3600 (default 900 / 10)")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600}));
+  app.add_option("--jitter", timing.jitter_s,
+                 "meters, sensors: clock jitter, +- whole seconds (default 5 / 1)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1800}));
   app.add_option("--precision", precision, "timestamp unit: ns or s (default ns)")
       ->check(CLI::IsMember({"ns", "s"}));
   app.add_option("-o,--output", output, "output file (default stdout)");
@@ -145,7 +170,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (start.empty()) start = workload == "meters" ? "2026-01-01T12:00:00Z" : "2026-01-01T00:00:00Z";
 
-  absl::Status s = Run(workload, scale, hours, seed, start, precision, output, stats);
+  if ((timing.interval_s >= 0 || timing.jitter_s >= 0) && workload != "meters" &&
+      workload != "sensors") {
+    std::fprintf(stderr, "telemdb-fleetgen: --interval and --jitter apply to meters and sensors\n");
+    return 1;
+  }
+  absl::Status s = Run(workload, scale, hours, seed, start, precision, timing, output, stats);
   if (!s.ok()) {
     std::fprintf(stderr, "telemdb-fleetgen: %s\n", std::string(s.message()).c_str());
     return 1;

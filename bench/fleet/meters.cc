@@ -71,24 +71,8 @@ void WriteReading(const Meter& m, int64_t ts_s, TimestampUnit unit, std::string*
 }  // namespace
 
 absl::Status ValidateMetersOptions(const MetersOptions& o) {
-  if (o.meters < 1 || o.meters > 10'000'000) {
-    return absl::InvalidArgumentError(absl::StrCat("meters must be 1..10000000, got ", o.meters));
-  }
-  if (o.hours < 1 || o.hours > 24 * 366) {
-    return absl::InvalidArgumentError(absl::StrCat("hours must be 1..8784, got ", o.hours));
-  }
-  if (o.interval_s < 1 || 3600 % o.interval_s != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("interval_s must divide 3600, got ", o.interval_s));
-  }
-  if (o.jitter_s < 0 || 2 * o.jitter_s >= o.interval_s) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("jitter_s must be 0..interval_s/2, got ", o.jitter_s));
-  }
-  if (o.start_s < 0 || o.start_s > 8'000'000'000) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("start must be 1970..2223 (ns timestamps fit int64), got ", o.start_s));
-  }
+  RETURN_IF_ERROR(ValidatePeriodic("meters", o.meters, o.hours, o.interval_s, o.jitter_s,
+                                   o.start_s));
   for (double f : {o.missing_fraction, o.late_burst_fraction}) {
     if (!(f >= 0 && f <= 1)) {
       return absl::InvalidArgumentError(absl::StrCat("fractions must be in [0, 1], got ", f));

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace telemdb::fleet {
 namespace {
 
@@ -11,6 +13,30 @@ constexpr int64_t kPow10[10] = {1,      10,      100,      1000,      10000,
                                 100000, 1000000, 10000000, 100000000, 1000000000};
 
 }  // namespace
+
+absl::Status ValidatePeriodic(const char* what, int64_t devices, int64_t hours,
+                              int64_t interval_s, int64_t jitter_s, int64_t start_s) {
+  if (devices < 1 || devices > 10'000'000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be 1..10000000, got ", devices));
+  }
+  if (hours < 1 || hours > 24 * 366) {
+    return absl::InvalidArgumentError(absl::StrCat("hours must be 1..8784, got ", hours));
+  }
+  if (interval_s < 1 || 3600 % interval_s != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("interval_s must divide 3600, got ", interval_s));
+  }
+  if (jitter_s < 0 || 2 * jitter_s >= interval_s) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("jitter_s must be 0..(interval_s-1)/2, got ", jitter_s));
+  }
+  if (start_s < 0 || start_s > 8'000'000'000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("start must be 1970..2223 (ns timestamps fit int64), got ", start_s));
+  }
+  return absl::OkStatus();
+}
 
 void AppendInt(int64_t v, std::string* out) {
   char buf[24];

@@ -24,6 +24,12 @@ enum class TimestampUnit : uint8_t { kNanoseconds = 0, kSeconds = 1 };
 // 2026-01-01T00:00:00Z, the default start of every workload.
 inline constexpr int64_t kDefaultStartSeconds = 1767225600;
 
+// Checks what the periodic workloads (meters, sensors) share: `devices` (named `what`, e.g.
+// "meters") 1..10,000,000, hours 1..8784, an interval dividing 3600, jitter below half the
+// interval, a start in 1970..2223. Errors: InvalidArgument naming the option.
+absl::Status ValidatePeriodic(const char* what, int64_t devices, int64_t hours,
+                              int64_t interval_s, int64_t jitter_s, int64_t start_s);
+
 // Appends the decimal form of `v`.
 void AppendInt(int64_t v, std::string* out);
 
