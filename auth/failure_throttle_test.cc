@@ -41,7 +41,9 @@ TEST(FailureThrottleTest, PeerTableIsBounded) {
   const std::string hot = "ipv4:127.0.0.1";
   for (int i = 0; i < 5000; i++) {
     absl::Duration d = t.RecordFailure(hot, kT0);
-    if (i >= 2) ASSERT_GT(d, absl::ZeroDuration()) << i;
+    if (i >= 2) {
+      ASSERT_GT(d, absl::ZeroDuration()) << i;
+    }
     t.RecordFailure("churn" + std::to_string(i), kT0);
   }
 }

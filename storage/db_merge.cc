@@ -6,6 +6,11 @@
 // two or more chunks is decoded, merged (newest write wins) and re-encoded as evenly sized
 // chunks under the run's highest sequence. Runs never overlap chunks outside them, so the
 // result is the same as reading the inputs.
+//
+// The recent end stays small: in the series' newest partition the last run ends in a tail
+// chunk of chunk_tail_points (the run is re-encoded even when it is a single large chunk),
+// because dashboards and alerts ask for the last minutes far more often than for anything
+// else. Older partitions get no tail. When newer chunks arrive the tail joins their run.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -94,6 +99,15 @@ absl::Status DbImpl::MergePartition(SeriesId id, int64_t p) {
     absl::MutexLock l(&chunk_mu_);
     return kv_->Write(&batch, /*sync=*/false);
   }
+  // Is this the series' newest partition (no chunk after it)? Then its last run keeps a tail.
+  const uint64_t tail = options_.chunk_tail_points;
+  bool newest = tail > 0;
+  if (newest && upper != keys::ChunkSeriesEnd(id)) {
+    auto it = kv_->NewIterator(Cf::kChunks, upper, keys::ChunkSeriesEnd(id));
+    it->SeekToFirst();
+    newest = !it->Valid();
+    RETURN_IF_ERROR(it->status());
+  }
   // Group into runs (see the file comment).
   std::vector<std::vector<size_t>> runs;
   int64_t run_max = 0;
@@ -113,7 +127,8 @@ absl::Status DbImpl::MergePartition(SeriesId id, int64_t p) {
   }
   codec::Columns merged, piece;
   for (const auto& run : runs) {
-    if (run.size() < 2) continue;
+    const bool tail_run = newest && &run == &runs.back();
+    if (run.size() < 2 && !(tail_run && chunks[run[0]].header.count > 2 * tail)) continue;
     std::vector<size_t> order = run;
     std::sort(order.begin(), order.end(),
               [&](size_t a, size_t b) { return chunks[a].parts.seq < chunks[b].parts.seq; });
@@ -131,9 +146,14 @@ absl::Status DbImpl::MergePartition(SeriesId id, int64_t p) {
     }
     MergeRuns(&inputs, &merged);
     if (cutoff != INT64_MIN) ClipColumns(&merged, cutoff, INT64_MAX);
-    size_t n = merged.size(), pieces = (n + target - 1) / target;
-    for (size_t k = 0; k < pieces; k++) {
-      size_t a = n * k / pieces, b = n * (k + 1) / pieces;
+    // Evenly sized pieces of at most `target` points, then (tail run) the tail chunk.
+    const size_t n = merged.size();
+    const size_t body = tail_run && n > 2 * tail ? n - tail : n;
+    const size_t pieces = (body + target - 1) / target;
+    std::vector<std::pair<size_t, size_t>> ranges;
+    for (size_t k = 0; k < pieces; k++) ranges.emplace_back(body * k / pieces, body * (k + 1) / pieces);
+    if (body < n) ranges.emplace_back(body, n);
+    for (const auto& [a, b] : ranges) {
       piece.Clear();
       piece.type = merged.type;
       for (size_t i = a; i < b; i++) AppendPoint(merged, i, &piece);

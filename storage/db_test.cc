@@ -80,6 +80,86 @@ TEST_F(DbTest, WriteReadAcrossFlushMergeAndReopen) {
   EXPECT_EQ(stats.series, 1u);
 }
 
+// Points a cursor over [start, end) decodes from chunks.
+uint64_t PointsDecoded(Db* db, SeriesId id, int64_t start, int64_t end) {
+  auto cursor = db->Read(id, start, end);
+  EXPECT_OK(cursor.status());
+  if (!cursor.ok()) return 0;
+  codec::Columns all;
+  EXPECT_OK((*cursor)->ReadAll(&all));
+  return (*cursor)->stats().points_decoded;
+}
+
+TEST_F(DbTest, MergeKeepsTheNewestPointsInAShortTailChunk) {
+  options_.chunk_tail_points = 16;  // target 64: the body is split in pieces of <= 64
+  Reopen();
+  std::vector<int64_t> ts;
+  std::vector<double> v;
+  for (int i = 0; i < 1000; i++) {  // one partition (1 h), written in ten sealed pieces
+    ts.push_back(kT0 + i * kSec);
+    v.push_back(i);
+  }
+  for (int k = 0; k < 10; k++) {
+    ASSERT_OK(WriteFloats(db_.get(), "m", "a", "f", {ts.begin() + k * 100, ts.begin() + (k + 1) * 100},
+                          {v.begin() + k * 100, v.begin() + (k + 1) * 100}));
+    ASSERT_OK(db_->Flush());
+  }
+  ASSERT_OK(db_->Compact());
+  SeriesId id = FindSeries(db_.get(), "m", "a", "f");
+  ASSERT_OK_AND_ASSIGN(auto got, ReadFloats(db_.get(), id));
+  ASSERT_EQ(got.size(), 1000u);
+  EXPECT_EQ(got[kT0 + 999 * kSec], 999);
+  // Sealing cut each 100-point write into two 50-point chunks; two of them exceed the
+  // 64-point target, so merging leaves them, except the last, which becomes 34 + a 16-point
+  // tail. The last 10 s come from the tail.
+  EXPECT_EQ(PointsDecoded(db_.get(), id, kT0 + 990 * kSec, kT0 + 1000 * kSec), 16u);
+  ASSERT_OK_AND_ASSIGN(auto stats, db_->GetStats());
+  EXPECT_EQ(stats.stored_chunks, 21u);
+
+  // Newer points in the same partition: the tail joins their run and a new tail forms.
+  ASSERT_OK(WriteFloats(db_.get(), "m", "a", "f", {kT0 + 1000 * kSec, kT0 + 1001 * kSec}, {1000, 1001}));
+  ASSERT_OK(db_->Flush());
+  ASSERT_OK(db_->Compact());
+  ASSERT_OK_AND_ASSIGN(got, ReadFloats(db_.get(), id));
+  EXPECT_EQ(got.size(), 1002u);
+  EXPECT_EQ(PointsDecoded(db_.get(), id, kT0 + 1000 * kSec, kT0 + 1002 * kSec), 16u);
+
+  // A newer partition: the older one keeps what it has; the newer one is short (2 points).
+  ASSERT_OK(WriteFloats(db_.get(), "m", "a", "f", {kT0 + 7200 * kSec, kT0 + 7201 * kSec}, {1, 2}));
+  ASSERT_OK(db_->Compact());
+  ASSERT_OK_AND_ASSIGN(got, ReadFloats(db_.get(), id));
+  EXPECT_EQ(got.size(), 1004u);
+  Reopen();
+  ASSERT_OK_AND_ASSIGN(got, ReadFloats(db_.get(), id));
+  EXPECT_EQ(got.size(), 1004u);
+}
+
+TEST_F(DbTest, OlderPartitionsGetNoTailChunk) {
+  options_.chunk_tail_points = 16;
+  Reopen();
+  // A newer partition exists before the older one is merged.
+  ASSERT_OK(WriteFloats(db_.get(), "m", "a", "f", {kT0 + 7200 * kSec}, {1}));
+  ASSERT_OK(db_->Flush());
+  for (int k = 0; k < 4; k++) {
+    std::vector<int64_t> ts;
+    std::vector<double> v;
+    for (int i = k * 100; i < (k + 1) * 100; i++) {
+      ts.push_back(kT0 + i * kSec);
+      v.push_back(i);
+    }
+    ASSERT_OK(WriteFloats(db_.get(), "m", "a", "f", ts, v));
+    ASSERT_OK(db_->Flush());
+  }
+  ASSERT_OK(db_->Compact());
+  SeriesId id = FindSeries(db_.get(), "m", "a", "f");
+  // Eight 50-point chunks (sealing halves each write), none cut into a 16-point tail.
+  EXPECT_EQ(PointsDecoded(db_.get(), id, kT0 + 390 * kSec, kT0 + 400 * kSec), 50u);
+  ASSERT_OK_AND_ASSIGN(auto stats, db_->GetStats());
+  EXPECT_EQ(stats.stored_chunks, 9u);  // 8 + the newer partition's one
+  ASSERT_OK_AND_ASSIGN(auto got, ReadFloats(db_.get(), id));
+  EXPECT_EQ(got.size(), 401u);
+}
+
 TEST_F(DbTest, UnsealedDataSurvivesReopenThroughWal) {
   ASSERT_OK(WriteFloats(db_.get(), "m", "a", "f", {kT0, kT0 + kSec}, {1, 2}));
   // Drop without Close: nothing sealed, only the WAL holds the points.

@@ -91,6 +91,11 @@ struct Options {
   absl::Duration partition = absl::Hours(24);
   // Points per chunk that background merging aims for. Default: 8192.
   uint32_t chunk_target_points = 8192;
+  // Merging keeps a series' newest points in a short tail chunk of this many points (when the
+  // newest partition's last run holds more than twice as many), so a query over the last
+  // minutes decodes a few hundred points instead of a whole merged chunk. The tail joins the
+  // next merge once newer chunks arrive. 0 turns it off. Default: 256.
+  uint32_t chunk_tail_points = 256;
   // Chunks of at least this many points carry pre-aggregates; smaller ones leave them out
   // (docs/format/chunk.md, format 2). Tests lower it to exercise the pre-aggregate paths with
   // small chunks. Default: codec::kAggregatesMinPoints (256).

@@ -123,7 +123,9 @@ TEST(Overload, BoundedMemoryBackpressureAndNoAckedLoss) {
   EXPECT_GT(queries_ok.load(), 0u);
   // Memory stays near the budget: the budget plus the process's fixed cost (RocksDB, gRPC,
   // the index, 200 connections) — far from the gigabytes the offered load would take.
-  if (!kSanitized) EXPECT_LT(peak, budget * 2 + (128ull << 20));
+  if (!kSanitized) {
+    EXPECT_LT(peak, budget * 2 + (128ull << 20));
+  }
   // Everything acknowledged is there, after a restart.
   ASSERT_EQ((*server)->Stop(SIGTERM), 0);
   auto again = ServerProcess::Start(dir.Sub("data"));

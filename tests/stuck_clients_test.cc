@@ -123,7 +123,9 @@ TEST(StuckClients, DoNotHoldTheServer) {
   const uint64_t rss = RssBytes((*server)->pid());
   std::printf("stuck clients: %d streams wrote %d requests before blocking; rss %lu -> %lu MiB\n",
               kStuck, writes_done.load(), rss_before >> 20, rss >> 20);
-  if (!kSanitized) EXPECT_LT(rss, rss_before + (300ull << 20));
+  if (!kSanitized) {
+    EXPECT_LT(rss, rss_before + (300ull << 20));
+  }
   EXPECT_LT(writes_done.load(), kStuck * 3000) << "the server must stop reading stuck streams";
 
   // Half-open peers are dropped by the handshake timeout (10 s).
