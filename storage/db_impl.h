@@ -8,6 +8,9 @@
 // the log while holding chunk_mu_.
 //   chunk_mu_ serializes every change to stored chunks: seal commits, merge commits, deletes.
 //   maintenance_mu_ serializes WAL checkpoints and snapshots.
+//   seal_mu_ (taken before chunk_mu_, never while holding maintenance_mu_) serializes the
+//   sealers, SealAll and SealDue, so a flush never skips a series whose run a background
+//   seal has frozen: it waits for that seal and then seals what arrived meanwhile.
 #ifndef TELEMDB_STORAGE_DB_IMPL_H_
 #define TELEMDB_STORAGE_DB_IMPL_H_
 
@@ -126,7 +129,8 @@ class DbImpl : public Db {
   uint64_t seq_hwm_ ABSL_GUARDED_BY(seq_mu_) = 0;
 
   absl::Mutex maintenance_mu_;
-  absl::Mutex chunk_mu_ ABSL_ACQUIRED_AFTER(maintenance_mu_);
+  absl::Mutex seal_mu_;
+  absl::Mutex chunk_mu_ ABSL_ACQUIRED_AFTER(maintenance_mu_, seal_mu_);
   // Series whose index rows failed to reach RocksDB; retried before WAL segments go.
   absl::Mutex unpersisted_mu_;
   std::vector<wal::NewSeries> unpersisted_ ABSL_GUARDED_BY(unpersisted_mu_);

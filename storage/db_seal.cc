@@ -120,6 +120,7 @@ absl::Status DbImpl::SealSeries(const std::vector<SeriesId>& ids) {
 }
 
 absl::Status DbImpl::SealAll() {
+  absl::MutexLock seal(&seal_mu_);
   std::vector<SeriesId> batch;
   const SeriesId max = head_.max_series();
   for (SeriesId id = 1; id <= max; id++) {
@@ -135,6 +136,7 @@ absl::Status DbImpl::SealAll() {
 }
 
 absl::Status DbImpl::SealDue() {
+  absl::MutexLock seal(&seal_mu_);
   const int64_t now_s = MonotonicSeconds();
   const int64_t max_age = absl::ToInt64Seconds(options_.head_max_age);
   const bool memory_pressure = head_.heap_bytes() > options_.head_memory_budget / 4 * 3;

@@ -1,7 +1,9 @@
 #include "storage/db.h"
 
 #include <random>
+#include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "re2/re2.h"
@@ -158,6 +160,40 @@ TEST_F(DbTest, OlderPartitionsGetNoTailChunk) {
   EXPECT_EQ(stats.stored_chunks, 9u);  // 8 + the newer partition's one
   ASSERT_OK_AND_ASSIGN(auto got, ReadFloats(db_.get(), id));
   EXPECT_EQ(got.size(), 401u);
+}
+
+// Regression (bench/compare, 2026-12-03): a flush that ran while the background sealer held
+// a series' run frozen skipped that series, so points written meanwhile stayed in the head
+// and pinned the WAL after Compact.
+TEST_F(DbTest, FlushWaitsForABackgroundSealAndSealsWhatArrivedMeanwhile) {
+  absl::Notification entered, release;
+  std::atomic<bool> first{true};
+  options_.head_seal_points = 5;  // the series is due for SealDue
+  options_.hooks.after_chunk_write = [&] {
+    if (first.exchange(false)) {
+      entered.Notify();
+      release.WaitForNotification();
+    }
+  };
+  Reopen();
+  std::vector<int64_t> ts;
+  std::vector<double> v;
+  for (int i = 0; i < 10; i++) {
+    ts.push_back(kT0 + i * kSec);
+    v.push_back(i);
+  }
+  ASSERT_OK(WriteFloats(db_.get(), "m", "a", "f", ts, v));
+  std::thread sealer([&] { EXPECT_OK(db_->SealDue()); });
+  entered.WaitForNotification();  // the run is frozen and its chunk written
+  ASSERT_OK(WriteFloats(db_.get(), "m", "a", "f", {kT0 + 20 * kSec, kT0 + 21 * kSec}, {20, 21}));
+  std::thread flusher([&] { EXPECT_OK(db_->Flush()); });
+  absl::SleepFor(absl::Milliseconds(100));
+  release.Notify();
+  sealer.join();
+  flusher.join();
+  ASSERT_OK_AND_ASSIGN(auto stats, db_->GetStats());
+  EXPECT_EQ(stats.head_points, 0u);
+  EXPECT_EQ(stats.stored_points, 12u);
 }
 
 TEST_F(DbTest, UnsealedDataSurvivesReopenThroughWal) {
