@@ -5,6 +5,7 @@
 // answer over real gRPC on 127.0.0.1 (auth off), or with --transport inproc directly.
 //
 //   telemdb-cluster-query-bench [--trucks 200] [--hours 24] [--runs 20] [--transport grpc]
+//                               [--only SUBSTRING]
 //
 // All nodes share this machine's cores: the figures measure the coordinator's overhead
 // (fan-out, serialisation, merging), not scaling. A figure, never a test.
@@ -167,6 +168,8 @@ int Main(int argc, char** argv) {
   app.add_option("--trucks", trucks, "trucks (series per field)");
   app.add_option("--hours", hours, "simulated hours");
   app.add_option("--runs", runs, "timed runs per query and setup");
+  std::string only;
+  app.add_option("--only", only, "run only the figures whose name contains this");
   app.add_option("--transport", transport, "grpc (loopback) or inproc")
       ->check(CLI::IsMember({"grpc", "inproc"}));
   CLI11_PARSE(app, argc, argv);
@@ -250,6 +253,7 @@ int Main(int argc, char** argv) {
   std::printf("%-42s %12s %18s %18s %18s\n", "query (p50 ms; points+summaries fetched)", "single",
               "1 partition", "2 partitions", "3 partitions");
   for (const auto& [name, q] : figures) {
+    if (!only.empty() && name.find(only) == std::string::npos) continue;
     auto base = Time(runs, [&](CountingSink& sink, CoordinatorStats*) {
       Context ctx;
       QueryStats st;

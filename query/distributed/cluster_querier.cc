@@ -46,6 +46,16 @@ class ReplayCursor : public QueryCursor {
   }
 
   absl::StatusOr<bool> Next() override {
+    if (!data_->summaries.empty()) {
+      while (++pos_ < data_->summaries.size()) {
+        const storage::codec::ChunkHeader& h = data_->summaries[pos_];
+        if (h.max_ts < start_ || h.min_ts >= end_) continue;
+        block_ = Block{h.min_ts, h.max_ts, h.count, &h};
+        stats_.chunks_read++;
+        return true;
+      }
+      return false;
+    }
     while (++pos_ < data_->blocks.size()) {
       const PartialBlock& b = data_->blocks[pos_];
       if (b.max_ts < start_ || b.min_ts >= end_) continue;
@@ -57,12 +67,14 @@ class ReplayCursor : public QueryCursor {
   }
   const Block& block() const override { return block_; }
   absl::Status Decode(Columns* out) override {
-    const PartialBlock& b = data_->blocks[pos_];
     out->Clear();
     out->type = data_->type;
-    const int64_t lo = std::max(b.min_ts, start_);
-    const int64_t hi = std::min(b.max_ts, end_ - 1);
-    if (b.summary) {
+    const bool summary = !data_->summaries.empty();
+    const int64_t lo =
+        std::max(summary ? data_->summaries[pos_].min_ts : data_->blocks[pos_].min_ts, start_);
+    const int64_t hi =
+        std::min(summary ? data_->summaries[pos_].max_ts : data_->blocks[pos_].max_ts, end_ - 1);
+    if (summary) {
       if (raw_ == nullptr) {
         ASSIGN_OR_RETURN(raw_, querier_->Raw(id_, start_, end_));
       }
@@ -71,7 +83,7 @@ class ReplayCursor : public QueryCursor {
         AppendRange(r.points, lo, hi, out);
       }
     } else {
-      AppendRange(b.points, lo, hi, out);
+      AppendRange(data_->blocks[pos_].points, lo, hi, out);
     }
     stats_.chunks_decoded++;
     stats_.points_decoded += out->size();
@@ -106,8 +118,8 @@ std::string SelectorKey(const storage::SeriesSelector& s) {
 }
 
 uint64_t PointsOf(const SeriesData& d) {
-  uint64_t n = 0;
-  for (const auto& b : d.blocks) n += b.summary ? 1 : b.points.size();
+  uint64_t n = d.summaries.size();
+  for (const auto& b : d.blocks) n += b.points.size();
   return n;
 }
 
@@ -330,14 +342,11 @@ absl::StatusOr<std::vector<PartialResult>> ClusterQuerier::Listing(SubQueryKind 
                                                                    std::string measurement,
                                                                    std::string tag_key,
                                                                    uint64_t limit) {
-  std::vector<SubQuery> qs;
-  for (uint32_t shard = 0; shard < sharding_.shards; shard++) {
-    qs.push_back(Base(kind, shard));
-    qs.back().measurement = measurement;
-    qs.back().tag_key = tag_key;
-    qs.back().limit = limit;
-  }
-  auto r = fan_out_->Run(qs);
+  SubQuery q = Base(kind, 0);
+  q.measurement = std::move(measurement);
+  q.tag_key = std::move(tag_key);
+  q.limit = limit;
+  auto r = fan_out_->RunCovering(q);
   if (!r.ok()) RecordListingError(r.status());
   return r;
 }

@@ -5,8 +5,9 @@
 //   Select           a kSelect sub-query to each shard the query needs (all, or the ones
 //                    its tag matchers pin: shard_pinning.h); a series lives on one shard;
 //   Fields, TagKeys, TagValues, Measurements
-//                    listings from every shard (field types unify over the whole
-//                    measurement, so a pinned query still needs every shard's schema);
+//                    node-wide listings from a set of nodes covering every shard (field
+//                    types unify over the whole measurement, so a pinned query still
+//                    needs every shard's schema): ~one sub-query per node, not per shard;
 //   Open             blocks fetched ahead by Prefetch (one kRead per shard, in parallel):
 //                    raw blocks, or per-bucket summaries (pre-aggregates) that the engine
 //                    merges across series and shards exactly as it merges stored chunks'

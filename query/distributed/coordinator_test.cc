@@ -41,12 +41,18 @@ TEST_F(CoordinatorTest, AgreesWithAllNodesUp) {
 }
 
 TEST_F(CoordinatorTest, ReplicaFailingMidQueryIsRetriedOnTheOther) {
-  for (int answered : {0, 1, 2, 3, 5, 8}) {
+  // How many sub-queries node-1 answers in the whole query; then node-1 dies after each
+  // number of them in turn: at every point of the query (listings, select, read).
+  const uint64_t before = client_.calls(NodeId(1));
+  ExpectAgrees(kQuery);
+  const uint64_t calls = client_.calls(NodeId(1)) - before;
+  ASSERT_GT(calls, 1u);
+  for (uint64_t answered = 0; answered < calls; answered++) {
     for (int n = 0; n < kNodes; n++) client_.SetDown(NodeId(n), false);
-    client_.FailAfter(NodeId(1), answered);  // node-1 dies after `answered` sub-queries
+    client_.FailAfter(NodeId(1), static_cast<int64_t>(answered));
     CoordinatorStats cs;
     ExpectAgrees(kQuery, &cs);
-    EXPECT_GT(cs.retries, 0u) << "node-1 answered " << answered;
+    EXPECT_GT(cs.retries, 0u) << "node-1 answered " << answered << " of " << calls;
   }
 }
 
@@ -57,6 +63,16 @@ TEST_F(CoordinatorTest, OneNodeDownEveryShardStillAnswers) {
     ExpectAgrees("SELECT * FROM m WHERE dev = 'd3' ORDER BY time DESC LIMIT 50");
     ExpectAgrees("SELECT last(f) FROM m GROUP BY dev");
   }
+}
+
+TEST_F(CoordinatorTest, ListingsAskOneReplicaPerNode) {
+  CoordinatorStats cs;
+  ExpectAgrees("SHOW TAG VALUES FROM m WITH KEY = dev", &cs);
+  EXPECT_LE(cs.sub_queries, static_cast<uint64_t>(kNodes));  // not one per shard (6)
+  // A node failing during a listing: its shards are asked of their other replicas.
+  client_.FailAfter(NodeId(0), 0);
+  ExpectAgrees("SHOW TAG VALUES FROM m WITH KEY = dev", &cs);
+  ExpectAgrees("SHOW FIELD KEYS FROM m", &cs);
 }
 
 TEST_F(CoordinatorTest, ShardWithoutAnswerIsAnErrorAndNothingLeaves) {

@@ -1,11 +1,13 @@
 #include "query/distributed/fan_out.h"
 
 #include <algorithm>
+#include <map>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/status_macros.h"
 
 namespace telemdb::query::distributed {
 
@@ -83,30 +85,112 @@ absl::StatusOr<PartialResult> ShardFanOut::RunOne(const SubQuery& q) {
       absl::StrCat(what, ": no replica answered (", absl::StrJoin(errors, "; "), ")"));
 }
 
+void ShardFanOut::ParallelFor(size_t n, const std::function<void(size_t)>& fn) {
+  if (n == 1) {
+    fn(0);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    while (true) {
+      const size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      fn(i);
+    }
+  };
+  const size_t threads = std::min<size_t>(n, std::max(1, options_.parallelism));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; t++) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
+
 absl::StatusOr<std::vector<PartialResult>> ShardFanOut::Run(const std::vector<SubQuery>& queries) {
   std::vector<absl::StatusOr<PartialResult>> results(queries.size(), absl::UnknownError("not run"));
-  if (queries.size() == 1) {
-    results[0] = RunOne(queries[0]);
-  } else {
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      while (true) {
-        const size_t i = next.fetch_add(1);
-        if (i >= queries.size()) return;
-        results[i] = RunOne(queries[i]);
-      }
-    };
-    const size_t n = std::min<size_t>(queries.size(), std::max(1, options_.parallelism));
-    std::vector<std::thread> threads;
-    for (size_t t = 1; t < n; t++) threads.emplace_back(work);
-    work();
-    for (auto& t : threads) t.join();
-  }
+  ParallelFor(queries.size(), [&](size_t i) { results[i] = RunOne(queries[i]); });
   std::vector<PartialResult> out;
   out.reserve(results.size());
   for (auto& r : results) {
     if (!r.ok()) return r.status();
     out.push_back(*std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<PartialResult>> ShardFanOut::RunCovering(const SubQuery& q) {
+  // Greedy cover: each shard goes to a node already chosen if one holds it, else to its
+  // first healthy replica from the rotating start.
+  struct Pick {
+    ReplicaHandle replica;
+    std::vector<uint32_t> shards;
+  };
+  std::vector<Pick> picks;
+  std::map<std::string, size_t> chosen;
+  std::vector<uint32_t> leftover;  // shards without a replica: Run reports them
+  for (uint32_t shard = 0; shard < q.sharding.shards; shard++) {
+    const std::vector<ReplicaHandle> reps = replicas_->ReplicasOf(shard);
+    if (reps.empty()) {
+      leftover.push_back(shard);
+      continue;
+    }
+    bool placed = false;
+    for (const ReplicaHandle& r : reps) {
+      auto it = chosen.find(r.node_id);
+      if (it != chosen.end()) {
+        picks[it->second].shards.push_back(shard);
+        placed = true;
+        break;
+      }
+    }
+    if (placed) continue;
+    const size_t first = (rotation_ + shard) % reps.size();
+    const ReplicaHandle* pick = &reps[first];
+    for (size_t k = 0; k < reps.size(); k++) {
+      const ReplicaHandle& r = reps[(first + k) % reps.size()];
+      if (!Failed(r.node_id)) {
+        pick = &r;
+        break;
+      }
+    }
+    chosen[pick->node_id] = picks.size();
+    picks.push_back(Pick{*pick, {shard}});
+  }
+  std::vector<absl::StatusOr<PartialResult>> results(picks.size(), absl::UnknownError("not run"));
+  ParallelFor(picks.size(), [&](size_t i) {
+    SubQuery one = q;
+    one.shard = picks[i].shards.front();
+    absl::Time deadline = absl::Now() + options_.attempt_timeout;
+    if (ctx_ != nullptr) deadline = std::min(deadline, ctx_->deadline());
+    stats_.sub_queries++;
+    results[i] = client_->Execute(picks[i].replica, one, deadline);
+  });
+  std::vector<PartialResult> out;
+  std::vector<SubQuery> again;
+  for (size_t i = 0; i < picks.size(); i++) {
+    if (results[i].ok()) {
+      out.push_back(*std::move(results[i]));
+      continue;
+    }
+    if (!Retryable(results[i].status())) {
+      return absl::Status(
+          results[i].status().code(),
+          absl::StrCat(SubQueryKindName(q.kind), " sub-query on ", picks[i].replica.node_id, ": ",
+                       results[i].status().message()));
+    }
+    MarkFailed(picks[i].replica.node_id);
+    stats_.retries++;
+    for (uint32_t shard : picks[i].shards) {
+      again.push_back(q);
+      again.back().shard = shard;
+    }
+  }
+  for (uint32_t shard : leftover) {
+    again.push_back(q);
+    again.back().shard = shard;
+  }
+  if (!again.empty()) {
+    ASSIGN_OR_RETURN(std::vector<PartialResult> more, Run(again));
+    for (auto& r : more) out.push_back(std::move(r));
   }
   return out;
 }

@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -52,10 +53,19 @@ class ShardFanOut {
   // Runs every query (each names its shard); results in the same order.
   absl::StatusOr<std::vector<PartialResult>> Run(const std::vector<SubQuery>& queries);
 
+  // A node-wide sub-query (the listings: fields, tag keys, tag values, measurements), asked
+  // of a set of nodes that together hold every shard of q.sharding (one per node, each
+  // answering for all it holds, so a listing costs ~nodes sub-queries, not P). A node that
+  // fails has its shards asked shard by shard, with retries as in Run. Results: one per node
+  // or shard asked, in no particular order (listings are unions).
+  absl::StatusOr<std::vector<PartialResult>> RunCovering(const SubQuery& q);
+
   const FanOutStats& stats() const { return stats_; }
 
  private:
   absl::StatusOr<PartialResult> RunOne(const SubQuery& q);
+  // Calls fn(i) for i in [0, n), on up to options_.parallelism threads.
+  void ParallelFor(size_t n, const std::function<void(size_t)>& fn);
   bool Failed(const std::string& node_id) const;
   void MarkFailed(const std::string& node_id);
 

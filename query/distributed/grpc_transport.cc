@@ -161,13 +161,13 @@ void ToWire(const PartialResult& p, v1::PartialQueryResponse* r) {
     w->set_type(static_cast<uint32_t>(d.type));
     w->set_start(d.start);
     w->set_end(d.end);
+    for (const auto& h : d.summaries) HeaderToWire(h, w->add_summaries());
     for (const PartialBlock& b : d.blocks) {
       auto* wb = w->add_blocks();
       wb->set_min_ts(b.min_ts);
       wb->set_max_ts(b.max_ts);
       wb->set_count(b.count);
       if (b.header) HeaderToWire(*b.header, wb->mutable_header());
-      wb->set_summary(b.summary);
       wb->mutable_ts()->Add(b.points.ts.begin(), b.points.ts.end());
       wb->mutable_floats()->Add(b.points.floats.begin(), b.points.floats.end());
       wb->mutable_ints()->Add(b.points.ints.begin(), b.points.ints.end());
@@ -207,6 +207,12 @@ absl::StatusOr<PartialResult> FromWire(const v1::PartialQueryResponse& r) {
     d.type = *t;
     d.start = w.start();
     d.end = w.end();
+    d.summaries.reserve(w.summaries_size());
+    for (const auto& ws : w.summaries()) {
+      auto h = HeaderFromWire(ws);
+      if (!h.ok()) return h.status();
+      d.summaries.push_back(*h);
+    }
     for (const auto& wb : w.blocks()) {
       PartialBlock b;
       b.min_ts = wb.min_ts();
@@ -217,7 +223,6 @@ absl::StatusOr<PartialResult> FromWire(const v1::PartialQueryResponse& r) {
         if (!h.ok()) return h.status();
         b.header = *h;
       }
-      b.summary = wb.summary();
       b.points.type = d.type;
       b.points.ts.assign(wb.ts().begin(), wb.ts().end());
       b.points.floats.assign(wb.floats().begin(), wb.floats().end());

@@ -136,14 +136,8 @@ absl::StatusOr<SeriesData> ReadSeries(const SubQuery& q, SeriesId id, Querier& l
   auto flush = [&]() -> absl::Status {
     if (pending.size() == 0) return absl::OkStatus();
     RETURN_IF_ERROR(charge(1));
-    PartialBlock b;
-    b.header = storage::codec::ComputeHeader(pending);
-    b.header->has_aggregates = true;
-    b.min_ts = pending.ts.front();
-    b.max_ts = pending.ts.back();
-    b.count = static_cast<uint32_t>(pending.size());
-    b.summary = true;
-    out.blocks.push_back(std::move(b));
+    out.summaries.push_back(storage::codec::ComputeHeader(pending));
+    out.summaries.back().has_aggregates = true;
     pending.Clear();
     pending.type = meta.type;
     return absl::OkStatus();

@@ -79,12 +79,10 @@ struct PartialBlock {
   int64_t min_ts = 0;
   int64_t max_ts = 0;
   uint32_t count = 0;
-  // Pre-aggregates of exactly this block's points (a stored chunk lying wholly in the range,
-  // or a bucket summary), or none.
+  // Pre-aggregates of exactly this block's points (a stored chunk), or none.
   std::optional<storage::codec::ChunkHeader> header;
-  // The points of the block inside [start, end). Empty for a summary (summary == true).
+  // The points of the block inside [start, end).
   storage::codec::Columns points;
-  bool summary = false;
 };
 
 struct SeriesData {
@@ -92,7 +90,10 @@ struct SeriesData {
   storage::ValueType type = storage::ValueType::kFloat;
   int64_t start = INT64_MIN;  // the range really read (narrowed by retention)
   int64_t end = INT64_MAX;
-  std::vector<PartialBlock> blocks;
+  std::vector<PartialBlock> blocks;  // raw reads
+  // Reads with bucket_interval > 0 (non-string series): one summary per bucket with points,
+  // ascending (min_ts, max_ts, count and the pre-aggregates of the bucket's points); no blocks.
+  std::vector<storage::codec::ChunkHeader> summaries;
 };
 
 struct PartialResult {
