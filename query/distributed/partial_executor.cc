@@ -1,5 +1,6 @@
 #include "query/distributed/partial_executor.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -118,6 +119,12 @@ absl::StatusOr<SeriesData> ReadSeries(const SubQuery& q, SeriesId id, Querier& l
   out.end = cursor->end();
   const bool summarize = q.bucket_interval > 0 && meta.type != ValueType::kString;
   const Buckets buckets(summarize ? q.bucket_interval : 1, q.bucket_offset);
+  if (summarize && out.start > INT64_MIN && out.end < INT64_MAX) {
+    // At most one summary per bucket of the range: no regrowth copies (capped: a sparse
+    // series over a long range must not reserve for buckets it will never fill).
+    const __int128 n = (static_cast<__int128>(out.end) - out.start) / q.bucket_interval + 2;
+    out.summaries.reserve(static_cast<size_t>(std::min<__int128>(n, 1 << 16)));
+  }
   Columns cols;
   auto charge = [&](uint64_t n) -> absl::Status {
     if (q.max_points == 0) return absl::OkStatus();
