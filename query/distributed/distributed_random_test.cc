@@ -50,7 +50,7 @@ class DistributedRandomTest : public ClusterTest, public ::testing::WithParamInt
 
 TEST_P(DistributedRandomTest, CoordinatorAgreesWithSingleNode) {
   const char* env = std::getenv("TELEMDB_DQ_SEED");
-  const char* count = std::getenv("TELEMDB_DQ_QUERIES");  // ctest's short run sets 250
+  const char* count = std::getenv("TELEMDB_DQ_QUERIES");
   const uint64_t seed = env ? std::strtoull(env, nullptr, 10) : 42;
   const int queries = count ? std::atoi(count) : 1000;
   std::printf("seed %lu (TELEMDB_DQ_SEED=%lu reruns it), %d queries, %u shards, shard tag '%s'\n",

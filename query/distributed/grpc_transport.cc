@@ -143,6 +143,75 @@ absl::StatusOr<storage::codec::ChunkHeader> HeaderFromWire(const v1::Summary& w)
   return h;
 }
 
+// Columnar: packed arrays parse far faster than one sub-message per summary.
+void SummariesToWire(const SeriesData& d, v1::SeriesBlocks* w) {
+  const size_t n = d.summaries.size();
+  if (n == 0) return;
+  const bool floats = d.type == ValueType::kFloat;
+  w->mutable_summary_min_ts()->Reserve(static_cast<int>(n));
+  w->mutable_summary_max_ts()->Reserve(static_cast<int>(n));
+  w->mutable_summary_count()->Reserve(static_cast<int>(n));
+  for (const auto& h : d.summaries) {
+    w->add_summary_min_ts(h.min_ts);
+    w->add_summary_max_ts(h.max_ts);
+    w->add_summary_count(h.count);
+    if (floats) {
+      w->add_summary_fsum(h.fsum);
+      w->add_summary_fmin(h.fmin);
+      w->add_summary_fmax(h.fmax);
+      w->add_summary_ffirst(h.ffirst);
+      w->add_summary_flast(h.flast);
+    } else {
+      w->add_summary_isum(h.isum);
+      w->add_summary_imin(h.imin);
+      w->add_summary_imax(h.imax);
+      w->add_summary_ifirst(h.ifirst);
+      w->add_summary_ilast(h.ilast);
+      w->add_summary_int_sum_overflowed(h.int_sum_overflowed);
+    }
+  }
+}
+
+absl::Status SummariesFromWire(const v1::SeriesBlocks& w, SeriesData* d) {
+  const int n = w.summary_min_ts_size();
+  if (n == 0) return absl::OkStatus();
+  const bool floats = d->type == ValueType::kFloat;
+  const int values = floats ? w.summary_fsum_size() : w.summary_isum_size();
+  const bool same = w.summary_max_ts_size() == n && w.summary_count_size() == n && values == n &&
+                    (floats ? w.summary_fmin_size() == n && w.summary_fmax_size() == n &&
+                                  w.summary_ffirst_size() == n && w.summary_flast_size() == n
+                            : w.summary_imin_size() == n && w.summary_imax_size() == n &&
+                                  w.summary_ifirst_size() == n && w.summary_ilast_size() == n &&
+                                  w.summary_int_sum_overflowed_size() == n);
+  if (!same) {
+    return absl::DataLossError("partial query answer: summary columns differ in length");
+  }
+  d->summaries.resize(static_cast<size_t>(n));
+  for (int k = 0; k < n; k++) {
+    storage::codec::ChunkHeader& h = d->summaries[static_cast<size_t>(k)];
+    h.has_aggregates = true;
+    h.type = d->type;
+    h.min_ts = w.summary_min_ts(k);
+    h.max_ts = w.summary_max_ts(k);
+    h.count = w.summary_count(k);
+    if (floats) {
+      h.fsum = w.summary_fsum(k);
+      h.fmin = w.summary_fmin(k);
+      h.fmax = w.summary_fmax(k);
+      h.ffirst = w.summary_ffirst(k);
+      h.flast = w.summary_flast(k);
+    } else {
+      h.isum = w.summary_isum(k);
+      h.imin = w.summary_imin(k);
+      h.imax = w.summary_imax(k);
+      h.ifirst = w.summary_ifirst(k);
+      h.ilast = w.summary_ilast(k);
+      h.int_sum_overflowed = w.summary_int_sum_overflowed(k);
+    }
+  }
+  return absl::OkStatus();
+}
+
 void ToWire(const PartialResult& p, v1::PartialQueryResponse* r) {
   for (const auto& [key, type] : p.series) {
     auto* s = r->add_series();
@@ -161,7 +230,7 @@ void ToWire(const PartialResult& p, v1::PartialQueryResponse* r) {
     w->set_type(static_cast<uint32_t>(d.type));
     w->set_start(d.start);
     w->set_end(d.end);
-    for (const auto& h : d.summaries) HeaderToWire(h, w->add_summaries());
+    SummariesToWire(d, w);
     for (const PartialBlock& b : d.blocks) {
       auto* wb = w->add_blocks();
       wb->set_min_ts(b.min_ts);
@@ -207,12 +276,8 @@ absl::StatusOr<PartialResult> FromWire(const v1::PartialQueryResponse& r) {
     d.type = *t;
     d.start = w.start();
     d.end = w.end();
-    d.summaries.reserve(w.summaries_size());
-    for (const auto& ws : w.summaries()) {
-      auto h = HeaderFromWire(ws);
-      if (!h.ok()) return h.status();
-      d.summaries.push_back(*h);
-    }
+    absl::Status s = SummariesFromWire(w, &d);
+    if (!s.ok()) return s;
     for (const auto& wb : w.blocks()) {
       PartialBlock b;
       b.min_ts = wb.min_ts();
