@@ -13,6 +13,9 @@ namespace {
 
 using storage::codec::Columns;
 
+// Series per kRead sub-query.
+constexpr size_t kReadBatchSeries = 32;
+
 // Appends the points of `from` with ts in [lo, hi] (inclusive) to `to`.
 void AppendRange(const Columns& from, int64_t lo, int64_t hi, Columns* to) {
   const size_t i = std::lower_bound(from.ts.begin(), from.ts.end(), lo) - from.ts.begin();
@@ -217,16 +220,23 @@ absl::Status ClusterQuerier::Fetch(const std::vector<ReadSpec>& reads) {
   }
   std::vector<SubQuery> qs;
   std::vector<const std::vector<SeriesId>*> ids;
+  std::vector<std::vector<SeriesId>> batches;
   for (const auto& [g, members] : groups) {
-    SubQuery q = Base(SubQueryKind::kRead, std::get<0>(g));
-    q.start = std::get<1>(g);
-    q.end = std::get<2>(g);
-    q.bucket_interval = std::get<3>(g);
-    q.bucket_offset = std::get<4>(g);
-    for (SeriesId id : members) q.series.push_back(EntryOf(id)->key);
-    qs.push_back(std::move(q));
-    ids.push_back(&members);
+    // Batches of kReadBatchSeries series: answers stay small messages, and a shard's
+    // replica reads them on several threads.
+    for (size_t from = 0; from < members.size(); from += kReadBatchSeries) {
+      const size_t to = std::min(members.size(), from + kReadBatchSeries);
+      SubQuery q = Base(SubQueryKind::kRead, std::get<0>(g));
+      q.start = std::get<1>(g);
+      q.end = std::get<2>(g);
+      q.bucket_interval = std::get<3>(g);
+      q.bucket_offset = std::get<4>(g);
+      batches.emplace_back(members.begin() + from, members.begin() + to);
+      for (SeriesId id : batches.back()) q.series.push_back(EntryOf(id)->key);
+      qs.push_back(std::move(q));
+    }
   }
+  for (const auto& b : batches) ids.push_back(&b);
   if (qs.empty()) return absl::OkStatus();
   ASSIGN_OR_RETURN(std::vector<PartialResult> results, fan_out_->Run(qs));
   absl::MutexLock l(&mu_);
