@@ -10,7 +10,8 @@
 // The engine merges across series and shards as it does on one node, so the result — the
 // same query::Result frames, in the same order — equals the single-node answer: exactly for
 // counts, ints, min/max/first/last (ties between series keep the single-node rule: the
-// series sorting first wins), within float rounding for float sums and means (summaries add
+// larger value wins, for first() of bools false; a summary carries the time of its first and
+// last point, so the rule applies across shards unchanged), within float rounding for float sums and means (summaries add
 // in another order). Percentiles and distinct are exact; their bound is the engine's
 // max_buffered_values plus CoordinatorOptions::max_points_fetched (no sketch: past the bound
 // the query fails with ResourceExhausted naming the limit).
