@@ -8,7 +8,7 @@
 //                    node-wide listings from a set of nodes covering every shard (field
 //                    types unify over the whole measurement, so a pinned query still
 //                    needs every shard's schema): ~one sub-query per node, not per shard;
-//   Open             blocks fetched ahead by Prefetch (one kRead per shard, in parallel):
+//   Open             blocks fetched ahead by Prefetch (kReads of <= 32 series, in parallel):
 //                    raw blocks, or per-bucket summaries (pre-aggregates) that the engine
 //                    merges across series and shards exactly as it merges stored chunks'
 //                    pre-aggregates. A range not fetched ahead (e.g. a transform's
