@@ -1,6 +1,7 @@
 #include "query/distributed/partial_executor.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -108,6 +109,26 @@ void AppendPoints(const Columns& from, size_t i, size_t j, Columns* to) {
   }
 }
 
+// Folds `h`, the pre-aggregates of points all later than those of `acc`, into `acc` (the
+// chunk-header semantics of storage/codec/chunk.h: min/max ignore NaN, NaN only if every value
+// is; an int sum that overflows is flagged).
+void MergeLater(storage::codec::ChunkHeader* acc, const storage::codec::ChunkHeader& h) {
+  acc->count += h.count;
+  acc->max_ts = h.max_ts;
+  if (acc->type == ValueType::kFloat) {
+    acc->fsum += h.fsum;
+    if (std::isnan(acc->fmin) || (!std::isnan(h.fmin) && h.fmin < acc->fmin)) acc->fmin = h.fmin;
+    if (std::isnan(acc->fmax) || (!std::isnan(h.fmax) && h.fmax > acc->fmax)) acc->fmax = h.fmax;
+    acc->flast = h.flast;
+  } else {
+    acc->int_sum_overflowed |= h.int_sum_overflowed;
+    acc->int_sum_overflowed |= __builtin_add_overflow(acc->isum, h.isum, &acc->isum);
+    acc->imin = std::min(acc->imin, h.imin);
+    acc->imax = std::max(acc->imax, h.imax);
+    acc->ilast = h.ilast;
+  }
+}
+
 absl::StatusOr<SeriesData> ReadSeries(const SubQuery& q, SeriesId id, Querier& local,
                                       uint64_t* budget) {
   ASSIGN_OR_RETURN(SeriesMeta meta, local.Describe(id));
@@ -136,23 +157,54 @@ absl::StatusOr<SeriesData> ReadSeries(const SubQuery& q, SeriesId id, Querier& l
     *budget -= n;
     return absl::OkStatus();
   };
-  // Summaries: one per bucket, over the bucket's points in range, in time order.
+  // Summaries: one per bucket, in time order. A bucket's summary folds stored chunks' own
+  // pre-aggregates (a chunk inside the range and one bucket is not decoded, as on one node)
+  // and the summaries of decoded runs, in time order.
   int64_t open_bucket = 0;
-  Columns pending;
+  bool has_acc = false;
+  storage::codec::ChunkHeader acc;
+  Columns pending;  // decoded points of the open bucket not folded yet
   pending.type = meta.type;
-  auto flush = [&]() -> absl::Status {
-    if (pending.size() == 0) return absl::OkStatus();
-    RETURN_IF_ERROR(charge(1));
-    out.summaries.push_back(storage::codec::ComputeHeader(pending));
-    out.summaries.back().has_aggregates = true;
+  auto fold = [&](const storage::codec::ChunkHeader& h) {
+    if (!has_acc) {
+      acc = h;
+      acc.has_aggregates = true;
+      has_acc = true;
+    } else {
+      MergeLater(&acc, h);
+    }
+  };
+  auto fold_pending = [&] {
+    if (pending.size() == 0) return;
+    fold(storage::codec::ComputeHeader(pending));
     pending.Clear();
     pending.type = meta.type;
+  };
+  auto close = [&]() -> absl::Status {
+    fold_pending();
+    if (!has_acc) return absl::OkStatus();
+    RETURN_IF_ERROR(charge(1));
+    out.summaries.push_back(acc);
+    has_acc = false;
+    return absl::OkStatus();
+  };
+  auto open = [&](int64_t k) -> absl::Status {
+    if ((has_acc || pending.size() > 0) && k != open_bucket) RETURN_IF_ERROR(close());
+    open_bucket = k;
     return absl::OkStatus();
   };
   while (true) {
     ASSIGN_OR_RETURN(bool more, cursor->Next());
     if (!more) break;
     const QueryCursor::Block& blk = cursor->block();
+    if (summarize && blk.header != nullptr && blk.header->has_aggregates &&
+        blk.header->min_ts >= cursor->start() && blk.header->max_ts < cursor->end() &&
+        buckets.Index(blk.header->min_ts) == buckets.Index(blk.header->max_ts)) {
+      RETURN_IF_ERROR(open(buckets.Index(blk.header->min_ts)));
+      fold_pending();  // earlier points first: first/last follow time order
+      fold(*blk.header);
+      continue;
+    }
     RETURN_IF_ERROR(cursor->Decode(&cols));
     if (!summarize) {
       RETURN_IF_ERROR(charge(cols.size()));
@@ -169,13 +221,12 @@ absl::StatusOr<SeriesData> ReadSeries(const SubQuery& q, SeriesId id, Querier& l
     absl::Status status;
     buckets.ForEachRun(cols.ts.data(), cols.size(), [&](int64_t k, size_t i, size_t j) {
       if (!status.ok()) return;
-      if (pending.size() > 0 && k != open_bucket) status = flush();
-      open_bucket = k;
+      status = open(k);
       AppendPoints(cols, i, j, &pending);
     });
     RETURN_IF_ERROR(status);
   }
-  if (summarize) RETURN_IF_ERROR(flush());
+  if (summarize) RETURN_IF_ERROR(close());
   return out;
 }
 
