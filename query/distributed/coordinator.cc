@@ -1,7 +1,9 @@
 #include "query/distributed/coordinator.h"
 
+#include <algorithm>
 #include <limits>
 #include <memory>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -97,6 +99,22 @@ absl::Status FetchAhead(const SelectPlan& plan, const ExecOptions& options, bool
   return querier->Prefetch(reads);
 }
 
+// The planner's schema look-ups (the field list, then "is this a tag?" per key of the WHERE
+// and GROUP BY), asked all at once instead of one round trip after the other; the planner
+// then finds them in the querier's cache.
+void WarmSchema(const lang::SelectStatement& stmt, ClusterQuerier* querier) {
+  std::vector<std::string> keys = stmt.group_by_tags;
+  CollectKeys(stmt.where, &keys);
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] { querier->Fields(stmt.measurement); });
+  for (const std::string& k : keys) {
+    threads.emplace_back([&, k] { querier->TagValues(k, stmt.measurement, 1); });
+  }
+  for (auto& t : threads) t.join();
+}
+
 }  // namespace
 
 Coordinator::Coordinator(const ShardReplicas* replicas, PartialQueryClient* client,
@@ -118,6 +136,7 @@ absl::Status Coordinator::Execute(const lang::Statement& statement, const ExecOp
   auto querier =
       std::make_unique<ClusterQuerier>(&fan_out, sharding, shards, options_.max_points_fetched);
   const auto* select = std::get_if<lang::SelectStatement>(&statement);
+  if (select != nullptr) WarmSchema(*select, querier.get());
   if (select != nullptr && shards.size() < sharding.shards) {
     // Pinned by `<shard tag> = '...'`: valid only if the shard tag is no field here.
     for (const auto& [name, type] : querier->Fields(select->measurement)) {
