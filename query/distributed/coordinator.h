@@ -11,10 +11,10 @@
 // same query::Result frames, in the same order — equals the single-node answer: exactly for
 // counts, ints, min/max/first/last (ties between series keep the single-node rule: the
 // larger value wins, for first() of bools false; a summary carries the time of its first and
-// last point, so the rule applies across shards unchanged), within float rounding for float sums and means (summaries add
-// in another order). Percentiles and distinct are exact; their bound is the engine's
-// max_buffered_values plus CoordinatorOptions::max_points_fetched (no sketch: past the bound
-// the query fails with ResourceExhausted naming the limit).
+// last point, so the rule applies across shards unchanged), within float rounding for float
+// sums and means (summaries add in another order). Percentiles and distinct are exact; their
+// bound is the engine's max_buffered_values plus CoordinatorOptions::max_points_fetched (no
+// sketch: past the bound the query fails with ResourceExhausted naming the limit).
 //
 // Failures: a sub-query that fails on one replica is retried on the shard's next one; when
 // no replica of a shard answers, Execute fails with Unavailable naming the shard and each

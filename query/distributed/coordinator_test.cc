@@ -119,8 +119,8 @@ TEST_F(CoordinatorTest, SummariesKeepTheFetchSmall) {
 
 TEST_F(CoordinatorTest, SummariesFoldStoredChunksAndDecodedRuns) {
   // Buckets mixing stored chunks' pre-aggregates with decoded points, in every order.
-  for (const char* by : {"", " GROUP BY time(90m)", " GROUP BY time(1h, 13s), dev",
-                         " GROUP BY time(7m)"}) {
+  for (const char* by :
+       {"", " GROUP BY time(90m)", " GROUP BY time(1h, 13s), dev", " GROUP BY time(7m)"}) {
     ExpectAgrees(std::string("SELECT first(f), last(f), first(i), last(i), min(f), max(f), "
                              "sum(i), count(f), spread(i), mean(f), last(b), first(b) FROM m") +
                  by);
