@@ -138,6 +138,19 @@ TEST_F(CoordinatorTest, FetchLimitIsAClearError) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("max_points_fetched")) << s;
 }
 
+TEST_F(CoordinatorTest, CancelledOrExpiredQueriesStop) {
+  for (bool cancel : {true, false}) {
+    Context ctx(cancel ? absl::InfiniteFuture() : absl::Now() - absl::Seconds(1));
+    if (cancel) ctx.Cancel();
+    CollectingSink sink;
+    QueryStats stats;
+    const absl::Status s = coordinator_->ExecuteText(kQuery, ExecOptions(), ctx, sink, &stats);
+    EXPECT_EQ(s.code(), cancel ? absl::StatusCode::kCancelled : absl::StatusCode::kDeadlineExceeded)
+        << s;
+    EXPECT_TRUE(sink.frames().empty());
+  }
+}
+
 TEST_F(CoordinatorTest, DeleteIsRefused) {
   CollectingSink sink;
   const absl::Status s = RunCluster("DELETE FROM m WHERE dev = 'd1'", &sink);

@@ -118,6 +118,7 @@ absl::StatusOr<std::vector<PartialResult>> ShardFanOut::Run(const std::vector<Su
 }
 
 absl::StatusOr<std::vector<PartialResult>> ShardFanOut::RunCovering(const SubQuery& q) {
+  if (ctx_ != nullptr) RETURN_IF_ERROR(ctx_->Check());
   // Greedy cover: each shard goes to a node already chosen if one holds it, else to its
   // first healthy replica from the rotating start.
   struct Pick {
