@@ -31,6 +31,8 @@
 #include "server/admin_http.h"
 #include "server/admin_service.h"
 #include "server/http_routes.h"
+#include "cluster/config.h"
+#include "cluster/node.h"
 #include "server/mqtt_wiring.h"
 #include "server/realtime.h"
 #include "server/tls.h"
@@ -63,6 +65,9 @@ struct Server::Rep {
   rpc::CallTracker calls;
   std::unique_ptr<ThreadPool> workers;
   std::unique_ptr<ingest::WritePath> writes;
+  // --cluster: publishes the front doors' writes, consumes owned shards into `db`. Stopped
+  // after the front doors, before `db` closes.
+  std::unique_ptr<cluster::Node> cluster;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<query::StorageQuerier> querier;
@@ -246,6 +251,11 @@ absl::Status Server::Start() {
 
   r.workers = std::make_unique<ThreadPool>(o.worker_threads);
   r.writes = std::make_unique<ingest::WritePath>(r.db.get(), audit, r.identity_stats.get());
+  if (!o.cluster_config.empty()) {
+    ASSIGN_OR_RETURN(cluster::ClusterConfig cc, cluster::LoadClusterConfig(o.cluster_config));
+    ASSIGN_OR_RETURN(r.cluster, cluster::Node::Start(cc, r.db.get()));
+    r.writes->SetForwarder(r.cluster.get());
+  }
   ASSIGN_OR_RETURN(r.mqtt, StartMqttBridge(o, r.writes.get(), r.authenticator.get(), audit));
   r.ingest = std::make_unique<ingest::IngestService>(
       r.writes.get(), r.authenticator.get(), r.workers.get(), &r.calls, ingest::IngestOptions());
@@ -524,6 +534,7 @@ absl::Status Server::Shutdown() {
     r.grpc->Shutdown(std::chrono::system_clock::now());
   }
   r.workers.reset();  // drains queued writes
+  if (r.cluster) r.cluster->Stop();  // consumers finish their message; durables stay
   r.query_workers.reset();
   r.http_workers.reset();
   absl::Status s;

@@ -12,6 +12,12 @@
 
 namespace telemdb::storage {
 
+absl::StatusOr<uint64_t> DbImpl::Validate(std::vector<SeriesBatch>* groups) {
+  if (closed_) return absl::UnavailableError("database is closing");
+  ValidationContext ctx{&options_.limits, Now(), RetentionCutoff()};
+  return ValidateBatch(groups, ctx);
+}
+
 absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
                                           const WriteOptions& wo) {
   if (closed_) return absl::UnavailableError("database is closing");
