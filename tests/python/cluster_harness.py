@@ -227,8 +227,8 @@ class Oracle:
         return shard_of({"device": device}, self.shards)
 
 
-def check_replicated(test, nodes, oracle, replicas, only=None):
-    """Every acknowledged point is on at least `replicas` of `nodes` with its value."""
+def short_points(nodes, oracle, replicas, only=None):
+    """(stored per node, acked points on fewer than `replicas` of `nodes` with their value)."""
     stored = {n.node_id: n.points() for n in nodes if n.server is not None}
     short = []
     for key, v in oracle.acked.items():
@@ -237,8 +237,20 @@ def check_replicated(test, nodes, oracle, replicas, only=None):
         have = sum(1 for s in stored.values() if s.get(key) == v)
         if have < replicas:
             short.append((key, have))
-    test.assertEqual(short[:10], [], "%d acked points on fewer than %d nodes" %
-                     (len(short), replicas))
+    return stored, short
+
+
+def check_replicated(test, nodes, oracle, replicas, only=None, wait_s=0):
+    """Every acknowledged point is on at least `replicas` of `nodes` with its value; with
+    `wait_s`, within that time (REPLICATED acks, owners catching up)."""
+    deadline = time.time() + wait_s
+    while True:
+        stored, short = short_points(nodes, oracle, replicas, only)
+        if not short or time.time() >= deadline:
+            break
+        time.sleep(0.5)
+    test.assertEqual(short[:10], [], "%d of %d acked points on fewer than %d nodes" %
+                     (len(short), len(oracle.acked), replicas))
     return stored
 
 
@@ -251,16 +263,6 @@ def owners(nats, nodes):
         if node in live:
             out.setdefault(int(shard), set()).add(node)
     return out
-
-
-def wait_drained(nats, nodes, timeout=60):
-    """Until every durable consumer of a live node has nothing pending."""
-    live = {n.node_id for n in nodes if n.server is not None}
-
-    def drained():
-        c = {k: v for k, v in nats.consumers().items() if k.rsplit("_", 2)[1] in live}
-        return c and all(p == 0 and a == 0 for p, a in c.values())
-    wait_until(drained, timeout, what="consumers to catch up")
 
 
 def pick(rng, nodes):

@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_harness import (NatsCluster, Node, Oracle, check_replicated, owners,  # noqa: E402
-                             pick, wait_drained, wait_until)
+                             pick, wait_until)
 
 R = 2
 P = 8
@@ -73,8 +73,7 @@ class ClusterTest(unittest.TestCase):
         for i in range(30):
             lines, pts = self.oracle.batch(self.rng)
             self.write_acked(lines, pts, "gw-b", i + 1, consistency="any")
-        wait_drained(self.nats, self.nodes)
-        check_replicated(self, self.nodes, self.oracle, R)
+        check_replicated(self, self.nodes, self.oracle, R, wait_s=60)
 
         # A retry through another node: answered duplicate, nothing new in the log.
         lines, pts = self.oracle.batch(self.rng)
@@ -144,8 +143,7 @@ class ClusterTest(unittest.TestCase):
             t.join(timeout=120)
         self.assertEqual(failures, [])
         self.assertGreater(len(self.oracle.acked), 100)
-        wait_drained(self.nats, self.nodes)
-        stored = check_replicated(self, self.nodes, self.oracle, R)
+        stored = check_replicated(self, self.nodes, self.oracle, R, wait_s=60)
         # The restarted node caught up: it holds every acked point of every shard it owns.
         mine = {s for s, o in owners(self.nats, self.nodes).items() if victim.node_id in o}
         self.assertTrue(mine, "the restarted node owns no shard")
@@ -182,8 +180,7 @@ class ClusterTest(unittest.TestCase):
             lines, pts = self.oracle.batch(self.rng)
             self.write_acked(lines, pts, "gw", seq, deadline_s=60)
         self.nats.start(1)
-        wait_drained(self.nats, self.nodes, timeout=90)
-        check_replicated(self, self.nodes, self.oracle, R)
+        check_replicated(self, self.nodes, self.oracle, R, wait_s=90)
 
     def test_owner_gone_past_its_lease_is_replaced(self):
         for i in range(20):
@@ -203,10 +200,9 @@ class ClusterTest(unittest.TestCase):
         # After the lease (3 s) and a claim round, every shard has R live owners again.
         wait_until(lambda: all(len(owners(self.nats, self.nodes).get(s, ())) >= R
                                for s in range(P)), 30, what="reassignment")
-        wait_drained(self.nats, self.nodes)
         # The new owners caught up from the log: every point, written before or after the
         # kill, is on R live nodes.
-        check_replicated(self, live, self.oracle, R)
+        check_replicated(self, live, self.oracle, R, wait_s=60)
 
 
 if __name__ == "__main__":
