@@ -262,8 +262,8 @@ const ClusterConfig& Node::config() const { return rep_->cfg; }
 NodeSnapshot Node::Snapshot() const {
   NodeSnapshot s;
   {
-    absl::MutexLock l(&rep_->own_mu);
-    for (const auto& [shard, c] : rep_->consumers) s.owned_shards.push_back(shard);
+    absl::MutexLock l(&rep_->snap_mu);
+    s.owned_shards = rep_->owned;
   }
   s.messages_applied = rep_->messages_applied.load();
   s.messages_rejected = rep_->messages_rejected.load();

@@ -56,6 +56,10 @@ struct Node::Rep {
   absl::Mutex own_mu;
   std::map<std::string, uint64_t> held ABSL_GUARDED_BY(own_mu);
   std::map<uint32_t, std::unique_ptr<ShardConsumer>> consumers ABSL_GUARDED_BY(own_mu);
+  // The owned shards for Snapshot(), apart from own_mu (held across NATS calls).
+  absl::Mutex snap_mu;
+  std::vector<uint32_t> owned ABSL_GUARDED_BY(snap_mu);
+  void PublishOwned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
   std::thread lease_thread;
   absl::Mutex lease_wait_mu;
   absl::CondVar lease_wait_cv;

@@ -223,6 +223,14 @@ void Node::Rep::StartConsumer(uint32_t shard) {
   }
   Log(LogLevel::kInfo, "cluster.shard_owned", {{"shard", shard}});
   consumers[shard] = std::move(c);
+  PublishOwned();
+}
+
+void Node::Rep::PublishOwned() {
+  std::vector<uint32_t> v;
+  for (const auto& [shard, c] : consumers) v.push_back(shard);
+  absl::MutexLock l(&snap_mu);
+  owned = std::move(v);
 }
 
 void Node::Rep::StopConsumer(uint32_t shard, bool delete_durable) {
@@ -230,6 +238,7 @@ void Node::Rep::StopConsumer(uint32_t shard, bool delete_durable) {
   if (it == consumers.end()) return;
   it->second->Stop(delete_durable);
   consumers.erase(it);
+  PublishOwned();
 }
 
 absl::Status Node::Rep::LeaseRound(bool claim) {

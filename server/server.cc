@@ -14,6 +14,8 @@
 #include "auth/authenticator.h"
 #include "auth/identity_stats.h"
 #include "auth/token_store.h"
+#include "cluster/config.h"
+#include "cluster/node.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -31,8 +33,6 @@
 #include "server/admin_http.h"
 #include "server/admin_service.h"
 #include "server/http_routes.h"
-#include "cluster/config.h"
-#include "cluster/node.h"
 #include "server/mqtt_wiring.h"
 #include "server/realtime.h"
 #include "server/tls.h"
@@ -456,6 +456,13 @@ absl::Status Server::StartHttp() {
   routes.metrics.identities = r.identity_stats.get();
   routes.metrics.queries = &r.query_metrics;
   routes.metrics.mqtt = r.mqtt.get();
+  if (r.cluster) {
+    routes.metrics.cluster = [&r] {
+      const cluster::NodeSnapshot s = r.cluster->Snapshot();
+      return ClusterFigures{s.owned_shards.size(), s.messages_applied, s.messages_rejected,
+                            s.parts_published, s.parts_duplicate};
+    };
+  }
   routes.metrics.realtime = [&r] {
     v1::StatsResponse st;
     if (r.realtime) r.realtime->AddStats(&st);
@@ -533,7 +540,7 @@ absl::Status Server::Shutdown() {
     }
     r.grpc->Shutdown(std::chrono::system_clock::now());
   }
-  r.workers.reset();  // drains queued writes
+  r.workers.reset();                 // drains queued writes
   if (r.cluster) r.cluster->Stop();  // consumers finish their message; durables stay
   r.query_workers.reset();
   r.http_workers.reset();

@@ -143,15 +143,18 @@ class NatsCluster:
 class Node:
     """A telemdbd with --cluster, --auth none (loopback only)."""
 
-    def __init__(self, directory, node_id, nats, shards=8, extra=""):
+    def __init__(self, directory, node_id, nats, shards=8, settings=None):
         self.dir = directory
         self.node_id = node_id
         self.data_dir = os.path.join(directory, node_id)
         self.config = os.path.join(directory, node_id + ".toml")
+        conf = {"node_id": '"%s"' % node_id,
+                "nats_urls": "[%s]" % ", ".join('"%s"' % u for u in nats.urls()),
+                "shards": str(shards), "lease": '"3s"', "sync_timeout": '"5s"',
+                "publish_timeout": '"3s"', "max_bytes": '"256MiB"'}
+        conf.update(settings or {})
         with open(self.config, "w") as f:
-            f.write("node_id = \"%s\"\nnats_urls = [%s]\nshards = %d\nlease = \"3s\"\n"
-                    "sync_timeout = \"5s\"\npublish_timeout = \"3s\"\nmax_bytes = \"256MiB\"\n%s"
-                    % (node_id, ", ".join('"%s"' % u for u in nats.urls()), shards, extra))
+            f.write("".join("%s = %s\n" % kv for kv in conf.items()))
         self.server = None
         self.start()
 
