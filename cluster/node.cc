@@ -189,19 +189,40 @@ std::string DurableName(std::string_view node, uint32_t shard) {
 }
 
 void Node::Rep::OnApplied(std::string_view subject, std::string_view payload) {
-  // telemdb.applied.<shard>, "<node> <seq>"
+  // telemdb.applied.<shard>: "<node> <seq>", or "<node> <seq> rejected <why>" for a part
+  // that node's engine refused (it counts as applied: the shard moves on).
   const size_t dot = subject.rfind('.');
   uint32_t shard = 0;
-  if (dot == std::string_view::npos || !absl::SimpleAtoi(Sv(subject.substr(dot + 1)), &shard))
+  if (dot == std::string_view::npos || !absl::SimpleAtoi(Sv(subject.substr(dot + 1)), &shard)) {
     return;
+  }
   const size_t sp = payload.find(' ');
+  if (sp == std::string_view::npos) return;
+  const std::string_view node = payload.substr(0, sp);
+  std::string_view rest = payload.substr(sp + 1);
+  std::string_view why;
+  const size_t sp2 = rest.find(' ');
+  if (sp2 != std::string_view::npos) {
+    if (!rest.substr(sp2 + 1).starts_with("rejected ")) return;
+    why = rest.substr(sp2 + 1 + 9);
+    rest = rest.substr(0, sp2);
+  }
   uint64_t seq = 0;
-  if (sp == std::string_view::npos || !absl::SimpleAtoi(Sv(payload.substr(sp + 1)), &seq)) return;
+  if (!absl::SimpleAtoi(Sv(rest), &seq)) return;
   absl::MutexLock l(&applied_mu);
   if (shard >= applied.size()) return;
-  uint64_t& have = applied[shard][std::string(payload.substr(0, sp))];
-  if (seq > have) {
-    have = seq;
+  if (!why.empty()) {
+    auto [it, fresh] =
+        rejections.emplace(std::make_pair(shard, seq), absl::StrCat(Sv(node), ": ", Sv(why)));
+    if (fresh) rejection_order.push_back(it->first);
+    if (rejection_order.size() > kMaxRejections) {
+      rejections.erase(rejection_order.front());
+      rejection_order.erase(rejection_order.begin());
+    }
+  }
+  uint64_t& have = applied[shard][std::string(node)];
+  if (seq > have || !why.empty()) {
+    have = std::max(have, seq);
     applied_cv.SignalAll();
   }
 }

@@ -51,6 +51,11 @@ struct Node::Rep {
   absl::Mutex applied_mu;
   absl::CondVar applied_cv;
   std::vector<absl::flat_hash_map<std::string, uint64_t>> applied ABSL_GUARDED_BY(applied_mu);
+  // Parts an owner's engine refused: (shard, seq) -> "node: why"; the oldest of at most
+  // kMaxRejections forgotten first (a SYNC writer waits at most sync_timeout for them).
+  static constexpr size_t kMaxRejections = 4096;
+  std::map<std::pair<uint32_t, uint64_t>, std::string> rejections ABSL_GUARDED_BY(applied_mu);
+  std::vector<std::pair<uint32_t, uint64_t>> rejection_order ABSL_GUARDED_BY(applied_mu);
 
   // Ownership: slot key -> the revision we last wrote; shard -> its consumer.
   absl::Mutex own_mu;

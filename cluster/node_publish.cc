@@ -80,6 +80,11 @@ absl::StatusOr<storage::WriteResult> Node::Forward(const std::string& identity,
     absl::MutexLock l(&r->applied_mu);
     for (const Published& p : done) {
       for (;;) {
+        if (auto it = r->rejections.find({p.shard, p.seq}); it != r->rejections.end()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("shard ", p.shard, ": storage node ", it->second,
+                           " (parts of other shards of this request may have been stored)"));
+        }
         size_t have = 0;
         for (const auto& [node, seq] : r->applied[p.shard]) {
           if (seq >= p.seq) have++;

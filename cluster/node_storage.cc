@@ -69,9 +69,10 @@ class ShardConsumer {
   }
 
  private:
-  void Report() {
+  void Report(std::string_view rejected_why = {}) {
     const std::string subject = absl::StrCat("telemdb.applied.", shard_);
-    const std::string payload = absl::StrCat(rep_->cfg.node_id, " ", applied_);
+    std::string payload = absl::StrCat(rep_->cfg.node_id, " ", applied_);
+    if (!rejected_why.empty()) absl::StrAppend(&payload, " rejected ", Sv(rejected_why));
     (void)natsConnection_Publish(rep_->nc, subject.c_str(), payload.data(),
                                  static_cast<int>(payload.size()));
     last_report_ = absl::Now();
@@ -114,6 +115,12 @@ class ShardConsumer {
       (void)natsMsg_Term(m, nullptr);
       rep_->messages_rejected++;
       applied_ = std::max(applied_, seq);
+      // A SYNC writer waiting for this part learns why (before the applied report that
+      // would count it as confirmed: same subject, same connection, so in order).
+      const uint64_t keep = applied_;
+      applied_ = seq;
+      Report(StdSv(st.message().substr(0, 512)));
+      applied_ = keep;
       return true;
     }
     Log(LogLevel::kWarning, "cluster.write_retry",

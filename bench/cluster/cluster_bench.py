@@ -74,6 +74,9 @@ def run(setup, ack, lp, shards):
             wait_until(lambda: sum(metric(n.server, "telemdb_cluster_messages_applied_total")
                                    for n in nodes) >= parts * r, 1800, 0.2, "owners to apply")
             stored = values / (time.time() - t0) if values else None
+            msgs, size = nats.stream_state("messages"), nats.stream_state("bytes")
+            line += "; %d log messages, %.1f values and %.1f bytes/value each" % (
+                msgs, values / msgs, size / values)
             return rate, stored, line
         finally:
             for n in nodes:

@@ -122,6 +122,9 @@ class NatsCluster:
         return {}
 
     def stream_messages(self):
+        return self.stream_state("messages")
+
+    def stream_state(self, key):
         for i in range(self.n):
             j = self.jsz(i, "?streams=true&leader-only=true")
             if not j:
@@ -129,7 +132,7 @@ class NatsCluster:
             for acc in j.get("account_details", []):
                 for s in acc.get("stream_detail", []):
                     if s["name"] == "TELEMDB_IN":
-                        return s["state"]["messages"]
+                        return s["state"][key]
         return None
 
     def stop(self):

@@ -108,6 +108,15 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(headers.get("x-telemdb-duplicate"), "true")
         self.assertEqual(self.nats.stream_messages(), before + len(shards))
         stored = check_replicated(self, self.nodes, self.oracle, R)
+
+        # A part the owners' engines refuse (v is a float series; here an integer): the
+        # front door cannot know the type, the owners can. A SYNC writer gets 400 with their
+        # reason, and nothing of it is stored.
+        dev, ts = next(iter(self.oracle.acked))
+        status, _, body = self.nodes[0].write(["m,device=%s v=7i %d" % (dev, ts + 5)], "gw-e", 1)
+        self.assertEqual(status, 400, body)
+        self.assertIn(b"storage node", body)
+        self.assertIn(b"type", body)
         # Exactly once per owner: each node holds exactly the acked points of its shards,
         # no other (device, ts) pairs.
         for n in self.nodes:
