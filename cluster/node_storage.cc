@@ -2,6 +2,7 @@
 // durable pull consumer per owned shard writing through the local engine.
 #include <algorithm>
 #include <map>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -78,12 +79,15 @@ class ShardConsumer {
     last_report_ = absl::Now();
   }
 
-  // Writes one message; false when it must be retried later (it and the rest were nak'ed).
-  bool Apply(natsMsg* m) {
+  enum class Outcome { kWritten, kRejected, kRetry };
+
+  // Writes one message ASYNC (the caller syncs the WAL once for the batch). kRejected: it
+  // can never be applied here; `why` says why.
+  Outcome Write(natsMsg* m, uint64_t* seq, std::string* why) {
     jsMsgMetaData* meta = nullptr;
-    uint64_t seq = 0;
+    *seq = 0;
     if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-      seq = meta->Sequence.Stream;
+      *seq = meta->Sequence.Stream;
       jsMsgMetaData_Destroy(meta);
     }
     std::vector<storage::SeriesBatch> groups;
@@ -92,41 +96,77 @@ class ShardConsumer {
         &groups);
     if (st.ok()) {
       storage::WriteOptions wo;
-      wo.ack_mode = storage::AckMode::kSync;
+      wo.ack_mode = storage::AckMode::kAsync;
       // The engine's idempotency window, keyed by the stream sequence: a message redelivered
       // after a crash between our fsync and our ack is not applied twice.
       wo.identity = "cluster";
       wo.producer_id = absl::StrCat("shard.", shard_);
-      wo.sequence = seq;
-      auto r = rep_->db->Write(&groups, wo);
-      st = r.status();
+      wo.sequence = *seq;
+      st = rep_->db->Write(&groups, wo).status();
     }
-    if (st.ok()) {
+    if (st.ok()) return Outcome::kWritten;
+    if (absl::IsInvalidArgument(st) || absl::IsPermissionDenied(st)) {
+      // Undecodable, or refused by this node's engine (a type conflict, a timestamp now past
+      // retention): terminated so that the shard is not blocked.
+      Log(LogLevel::kError, "cluster.message_rejected",
+          {{"shard", shard_}, {"seq", *seq}, {"error", st.ToString()}});
+      *why = std::string(st.message().substr(0, 512));
+      return Outcome::kRejected;
+    }
+    Log(LogLevel::kWarning, "cluster.write_retry",
+        {{"shard", shard_}, {"seq", *seq}, {"error", st.ToString()}});
+    return Outcome::kRetry;
+  }
+
+  // One fetched batch, in order: written ASYNC, one WAL fsync, then acked and reported.
+  // Nothing is acked or reported before that fsync. A message that must wait (over budget)
+  // is nak'ed with the rest of the batch, after the ones before it are made durable.
+  // Returns false when the batch stopped early.
+  bool ApplyBatch(natsMsgList* list) {
+    std::vector<std::pair<natsMsg*, uint64_t>> written;
+    std::vector<std::tuple<natsMsg*, uint64_t, std::string>> rejected;
+    int stopped_at = list->Count;
+    for (int i = 0; i < list->Count; i++) {
+      uint64_t seq = 0;
+      std::string why;
+      const Outcome o = Write(list->Msgs[i], &seq, &why);
+      if (o == Outcome::kRetry) {
+        stopped_at = i;
+        break;
+      }
+      if (o == Outcome::kWritten) {
+        written.push_back({list->Msgs[i], seq});
+      } else {
+        rejected.emplace_back(list->Msgs[i], seq, std::move(why));
+      }
+    }
+    for (int i = stopped_at; i < list->Count; i++) {
+      (void)natsMsg_NakWithDelay(list->Msgs[i], 1000, nullptr);
+    }
+    if (!written.empty()) {
+      absl::Status s = rep_->db->SyncWal();
+      if (!s.ok()) {
+        // Not durable: nothing is acked; JetStream redelivers after AckWait.
+        Log(LogLevel::kError, "cluster.sync_failed", {{"shard", shard_}, {"error", s.ToString()}});
+        return false;
+      }
+    }
+    for (const auto& [m, seq] : written) {
       (void)natsMsg_Ack(m, nullptr);
       rep_->messages_applied++;
       applied_ = std::max(applied_, seq);
-      return true;
     }
-    if (absl::IsInvalidArgument(st) || absl::IsPermissionDenied(st)) {
-      // Can never be applied here (undecodable, or refused by this node's engine: a type
-      // conflict, a timestamp now past retention): terminated so the shard is not blocked.
-      Log(LogLevel::kError, "cluster.message_rejected",
-          {{"shard", shard_}, {"seq", seq}, {"error", st.ToString()}});
+    for (const auto& [m, seq, why] : rejected) {
       (void)natsMsg_Term(m, nullptr);
       rep_->messages_rejected++;
-      applied_ = std::max(applied_, seq);
-      // A SYNC writer waiting for this part learns why (before the applied report that
-      // would count it as confirmed: same subject, same connection, so in order).
-      const uint64_t keep = applied_;
+      // A SYNC writer waiting for this part learns why, before any report that counts it
+      // as confirmed (same subject, same connection: in order).
+      const uint64_t keep = std::max(applied_, seq);
       applied_ = seq;
-      Report(StdSv(st.message().substr(0, 512)));
+      Report(why);
       applied_ = keep;
-      return true;
     }
-    Log(LogLevel::kWarning, "cluster.write_retry",
-        {{"shard", shard_}, {"seq", seq}, {"error", st.ToString()}});
-    (void)natsMsg_NakWithDelay(m, 1000, nullptr);
-    return false;
+    return stopped_at == list->Count;
   }
 
   void Run() {
@@ -137,14 +177,7 @@ class ShardConsumer {
       natsStatus s = natsSubscription_Fetch(&list, sub_, 64, 1000, &je);
       const uint64_t before = applied_;
       if (s == NATS_OK) {
-        bool ok = true;
-        for (int i = 0; i < list.Count; i++) {
-          if (!ok) {
-            (void)natsMsg_NakWithDelay(list.Msgs[i], 1000, nullptr);
-            continue;
-          }
-          ok = Apply(list.Msgs[i]);
-        }
+        const bool ok = ApplyBatch(&list);
         natsMsgList_Destroy(&list);
         if (!ok) absl::SleepFor(absl::Milliseconds(200));
       } else if (s != NATS_TIMEOUT) {

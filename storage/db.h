@@ -123,6 +123,11 @@ class Db {
   // depend on this node's index).
   virtual absl::StatusOr<uint64_t> Validate(std::vector<SeriesBatch>* groups) = 0;
 
+  // Fsyncs the WAL: every write that returned before this call (ASYNC ones included) is
+  // durable when it returns OK. Cluster mode writes a batch of log messages ASYNC and
+  // syncs once before acknowledging them. Errors: Unavailable (closing, or the WAL failed).
+  virtual absl::Status SyncWal() = 0;
+
   virtual const SeriesIndex& index() const = 0;
 
   // A cursor over series `id` in [start, end). Errors: NotFound for an unknown series.

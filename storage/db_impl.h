@@ -39,6 +39,7 @@ class DbImpl : public Db {
 
   absl::Status Close() override;
   absl::StatusOr<uint64_t> Validate(std::vector<SeriesBatch>* groups) override;
+  absl::Status SyncWal() override;
   absl::StatusOr<WriteResult> Write(std::vector<SeriesBatch>* groups,
                                     const WriteOptions& options) override;
   const SeriesIndex& index() const override { return index_; }

@@ -18,6 +18,12 @@ absl::StatusOr<uint64_t> DbImpl::Validate(std::vector<SeriesBatch>* groups) {
   return ValidateBatch(groups, ctx);
 }
 
+absl::Status DbImpl::SyncWal() {
+  if (closed_) return absl::UnavailableError("database is closing");
+  RETURN_IF_ERROR(log_->health());
+  return log_->SyncNow();
+}
+
 absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
                                           const WriteOptions& wo) {
   if (closed_) return absl::UnavailableError("database is closing");

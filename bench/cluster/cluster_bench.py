@@ -36,6 +36,20 @@ def metric(server, name):
     return total
 
 
+def cpu_seconds(pids):
+    """User + system CPU seconds of the processes (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return total
+
+
 def ingest(port, lp, ack):
     t0 = time.time()
     p = subprocess.run([os.path.join(BINARY, "bench", "tool", "telemdb-bench"), "ingest", lp,
@@ -54,7 +68,10 @@ def run(setup, ack, lp, shards):
         if setup == 0:
             s = Server(os.path.join(tmp, "single"), ["--auth", "none"])
             try:
+                cpu0 = cpu_seconds([s.proc.pid])
                 rate, values, secs, line = ingest(s.port, lp, ack)
+                line += "; CPU per value: telemdbd %.2f us" % (
+                    (cpu_seconds([s.proc.pid]) - cpu0) / values * 1e6)
             finally:
                 s.stop()
             return rate, None, line
@@ -68,15 +85,21 @@ def run(setup, ack, lp, shards):
                                    "publish_timeout": '"30s"', "lease": '"10s"'}))
             wait_until(lambda: sum(metric(n.server, "telemdb_cluster_owned_shards")
                                    for n in nodes) >= shards * r, 60, what="owners")
+            tdb = [n.server.proc.pid for n in nodes]
+            nts = [p.pid for p in nats.procs]
+            cpu0 = (cpu_seconds(tdb), cpu_seconds(nts))
             t0 = time.time()
             rate, values, secs, line = ingest(nodes[0].server.port, lp, ack)
             parts = metric(nodes[0].server, "telemdb_cluster_parts_published_total")
             wait_until(lambda: sum(metric(n.server, "telemdb_cluster_messages_applied_total")
                                    for n in nodes) >= parts * r, 1800, 0.2, "owners to apply")
             stored = values / (time.time() - t0) if values else None
+            cpu = (cpu_seconds(tdb) - cpu0[0], cpu_seconds(nts) - cpu0[1])
             msgs, size = nats.stream_state("messages"), nats.stream_state("bytes")
-            line += "; %d log messages, %.1f values and %.1f bytes/value each" % (
-                msgs, values / msgs, size / values)
+            line += ("; %d log messages, %.1f values each, %.1f log bytes/value; CPU per value: "
+                     "telemdbd %.2f us, nats-server %.2f us" % (
+                         msgs, values / msgs, size / values, cpu[0] / values * 1e6,
+                         cpu[1] / values * 1e6))
             return rate, stored, line
         finally:
             for n in nodes:
