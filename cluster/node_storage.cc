@@ -243,7 +243,11 @@ bool ParseSlotKey(std::string_view key, uint32_t* shard) {
 Node::Rep::Rep() = default;
 
 Node::Rep::~Rep() {
-  if (applied_sub != nullptr) natsSubscription_Destroy(applied_sub);
+  if (applied_sub != nullptr) {
+    // Unsubscribe first: Destroy alone leaves the callback live until the connection closes.
+    (void)natsSubscription_Unsubscribe(applied_sub);
+    natsSubscription_Destroy(applied_sub);
+  }
   if (kv != nullptr) kvStore_Destroy(kv);
   if (js != nullptr) jsCtx_Destroy(js);
   if (nc != nullptr) {

@@ -101,6 +101,11 @@ def run(setup, ack, lp, shards):
                          msgs, values / msgs, size / values, cpu[0] / values * 1e6,
                          cpu[1] / values * 1e6))
             return rate, stored, line
+        except Exception:
+            for n in nodes:  # what the nodes said, before their directory goes
+                print("--- %s log tail:\n%s" % (n.node_id, "".join(n.log()[-3000:])),
+                      file=sys.stderr)
+            raise
         finally:
             for n in nodes:
                 n.stop()
