@@ -135,17 +135,39 @@ absl::Status EnsureBucket(Node::Rep* r) {
     s = js_CreateKeyValue(&r->kv, r->js, &kc);
   }
   if (s != NATS_OK) return NatsError("opening bucket TELEMDB_OWNERS", s);
-  // The cluster's P and R are fixed by the first node. The `config` key must not expire:
-  // it is re-put by every node on each lease round (node_storage.cc).
+  // Every node must renew within the bucket's TTL: the lease is the cluster's, like P and R.
+  kvStatus* st = nullptr;
+  s = kvStore_Status(&st, r->kv);
+  if (s != NATS_OK) return NatsError("reading bucket TELEMDB_OWNERS", s);
+  const int64_t ttl = kvStatus_TTL(st);
+  kvStatus_Destroy(st);
+  if (ttl != Ns(c.lease)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the cluster's lease is ", absl::FormatDuration(absl::Nanoseconds(ttl)), "; ", c.path,
+        " says lease = ", absl::FormatDuration(c.lease), " (every node must use the same lease)"));
+  }
+  // The cluster's P and R, fixed by the first node, in a bucket without TTL.
+  s = js_KeyValue(&r->config_kv, r->js, kConfigBucket);
+  if (s == NATS_NOT_FOUND) {
+    kvConfig kc;
+    kvConfig_Init(&kc);
+    kc.Bucket = kConfigBucket;
+    kc.Description = "telemdb cluster settings (docs/cluster.md)";
+    kc.History = 1;
+    kc.Replicas = c.stream_replicas;
+    kc.StorageType = js_FileStorage;
+    s = js_CreateKeyValue(&r->config_kv, r->js, &kc);
+  }
+  if (s != NATS_OK) return NatsError("opening bucket TELEMDB_CLUSTER", s);
   const std::string want = absl::StrCat("P=", c.shards, " R=", c.replication, " hash=", kHashName);
-  // Create it, or read it; a key that just expired between the two is tried again.
+  // Create it, or read it (a bucket another node just created may not answer at once).
   std::string have;
   for (int attempt = 0;; attempt++) {
     uint64_t rev = 0;
-    natsStatus cs = kvStore_CreateString(&rev, r->kv, "config", want.c_str());
+    natsStatus cs = kvStore_CreateString(&rev, r->config_kv, "config", want.c_str());
     if (cs == NATS_OK) return absl::OkStatus();
     kvEntry* e = nullptr;
-    s = kvStore_Get(&e, r->kv, "config");
+    s = kvStore_Get(&e, r->config_kv, "config");
     if (s == NATS_OK) {
       have = kvEntry_ValueString(e);
       kvEntry_Destroy(e);

@@ -27,6 +27,7 @@ namespace telemdb::cluster {
 
 inline constexpr char kStream[] = "TELEMDB_IN";
 inline constexpr char kBucket[] = "TELEMDB_OWNERS";
+inline constexpr char kConfigBucket[] = "TELEMDB_CLUSTER";  // no TTL: the cluster's P and R
 inline constexpr char kHashName[] = "fnv1a64-v1";
 
 // The one translation of libnats errors: `what` failed with `s` (and the JetStream error
@@ -44,6 +45,7 @@ struct Node::Rep {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   kvStore* kv = nullptr;
+  kvStore* config_kv = nullptr;
   natsSubscription* applied_sub = nullptr;
   std::atomic<bool> stopping{false};
 

@@ -249,6 +249,7 @@ Node::Rep::~Rep() {
     natsSubscription_Destroy(applied_sub);
   }
   if (kv != nullptr) kvStore_Destroy(kv);
+  if (config_kv != nullptr) kvStore_Destroy(config_kv);
   if (js != nullptr) jsCtx_Destroy(js);
   if (nc != nullptr) {
     natsConnection_Close(nc);
@@ -290,9 +291,6 @@ absl::Status Node::Rep::LeaseRound(bool claim) {
   natsStatus s = kvStore_PutString(nullptr, kv, absl::StrCat("node.", me).c_str(),
                                    absl::StrCat(absl::ToUnixMillis(absl::Now())).c_str());
   if (s != NATS_OK) return NatsError("renewing this node's liveness key", s);
-  const std::string config =
-      absl::StrCat("P=", cfg.shards, " R=", cfg.replication, " hash=", kHashName);
-  (void)kvStore_PutString(nullptr, kv, "config", config.c_str());
 
   absl::MutexLock l(&own_mu);
   // Renew held slots by compare-and-set on the revision we wrote.

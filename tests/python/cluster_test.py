@@ -64,6 +64,12 @@ class ClusterTest(unittest.TestCase):
         raise AssertionError("never acknowledged: %s" % errors[-3:])
 
     def test_writes_sync_and_replicated_retries_and_partial_requests(self):
+        # A node whose file disagrees with the cluster on P or on the lease refuses to start,
+        # naming both values.
+        with self.assertRaisesRegex(RuntimeError, "the cluster was made with P=8 R=2.*P=16"):
+            Node(self.tmp.name, "bad1", self.nats, 16)
+        with self.assertRaisesRegex(RuntimeError, "the cluster's lease is 3s.*lease = 5s"):
+            Node(self.tmp.name, "bad2", self.nats, P, {"lease": '"5s"'})
         # SYNC: acknowledged means on R nodes' fsynced WAL, so no waiting before the check.
         for i in range(30):
             lines, pts = self.oracle.batch(self.rng)
