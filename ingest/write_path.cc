@@ -54,6 +54,18 @@ RejectReason ReasonOf(const absl::Status& s) {
   }
 }
 
+absl::StatusOr<storage::WriteResult> WritePath::Forward(const auth::Identity& who,
+                                                        std::vector<storage::SeriesBatch>* groups,
+                                                        const storage::WriteOptions& options) {
+  // The same order as Db::Write: validate the whole request, then authorize, then store.
+  auto points = db_->Validate(groups);
+  if (!points.ok()) return points.status();
+  if (absl::Status s = options.authorize(*groups); !s.ok()) return s;
+  auto r = forwarder_->Forward(who.name, *groups, options);
+  if (r.ok() && !r->duplicate) r->points = *points;
+  return r;
+}
+
 void WritePath::CountRejected(FrontDoor door, const absl::Status& s) {
   DoorCounters& c = counters_[static_cast<int>(door)];
   c.requests++;
@@ -73,7 +85,12 @@ absl::StatusOr<storage::WriteResult> WritePath::Write(const auth::Identity& who,
     absl::Status s = auth::CheckNotReserved(g);
     return s.ok() ? who.CheckWrite(g) : s;
   };
-  auto r = db_->Write(groups, options);
+  absl::StatusOr<storage::WriteResult> r;
+  if (forwarder_ != nullptr) {
+    r = Forward(who, groups, options);
+  } else {
+    r = db_->Write(groups, options);
+  }
   if (!r.ok()) {
     c.rejected[static_cast<int>(ReasonOf(r.status()))]++;
     if (absl::IsPermissionDenied(r.status()) && audit_ != nullptr) {

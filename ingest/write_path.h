@@ -62,6 +62,19 @@ struct DoorCounters {
   std::array<std::atomic<uint64_t>, kRejectReasons> rejected{};
 };
 
+// Where validated and authorized writes go instead of the local engine: cluster mode
+// (cluster/node.h) publishes them to the replicated log. Implementations are thread-safe.
+class WriteForwarder {
+ public:
+  virtual ~WriteForwarder() = default;
+  // Stores `groups` (validated, tags sorted, authorized) as written by `identity`.
+  // Returns WriteResult::duplicate when the whole request was a retry; `points` is the
+  // caller's. Errors: Unavailable (the log refused it or a confirmation timed out).
+  virtual absl::StatusOr<storage::WriteResult> Forward(
+      const std::string& identity, const std::vector<storage::SeriesBatch>& groups,
+      const storage::WriteOptions& options) = 0;
+};
+
 class WritePath {
  public:
   // `audit` and `stats` may be null.
@@ -75,6 +88,11 @@ class WritePath {
   absl::StatusOr<storage::WriteResult> Write(const auth::Identity& who,
                                              std::vector<storage::SeriesBatch>* groups,
                                              storage::WriteOptions options, const Origin& origin);
+  // Cluster mode: writes are validated and authorized here as always, then handed to
+  // `forwarder` instead of the local engine. Set before the front doors start; it must
+  // outlive this object's use. Default: none (writes go to the local engine).
+  void SetForwarder(WriteForwarder* forwarder) { forwarder_ = forwarder; }
+
   // Counts a request refused before it reached Write (unauthenticated, unparseable).
   void CountRejected(FrontDoor door, const absl::Status& s);
   // Prometheus staleness markers dropped (docs/http.md).
@@ -86,9 +104,14 @@ class WritePath {
   auth::AuditLog* audit() const { return audit_; }
 
  private:
+  absl::StatusOr<storage::WriteResult> Forward(const auth::Identity& who,
+                                               std::vector<storage::SeriesBatch>* groups,
+                                               const storage::WriteOptions& options);
+
   storage::Db* db_;
   auth::AuditLog* audit_;
   auth::IdentityStats* stats_;
+  WriteForwarder* forwarder_ = nullptr;
   std::array<DoorCounters, kFrontDoors> counters_;
   std::atomic<uint64_t> stale_markers_{0};
 };

@@ -17,6 +17,7 @@ packages=(
   python3-influxdb influxdb-client influxdb prometheus
   libjs-dygraphs chromium chromium-driver python3-selenium
   mosquitto mosquitto-clients libpaho-mqtt-dev python3-paho-mqtt libtomlplusplus-dev
+  nats-server libnats-dev
 )
 
 missing=()

@@ -105,6 +105,8 @@ ParsedFlags ParseServerFlags(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--mqtt-config", o.mqtt_config,
                  "TOML file of MQTT brokers and subscriptions to consume (docs/mqtt.md)");
+  app.add_option("--cluster", o.cluster_config,
+                 "TOML file: run as a node of a cluster over NATS JetStream (docs/cluster.md)");
   app.add_option("--remote-write-measurement", o.remote_write_measurement,
                  "measurement of Prometheus samples (default: the metric name)");
   app.add_option("--auth", o.auth, "token (bearer tokens) or none (loopback only)")

@@ -298,6 +298,22 @@ std::string RenderMetrics(const MetricsSources& s) {
     f.Gauge("telemdb_notifications_queued", "Notifications waiting for delivery.",
             d(r.notifications_queued));
   }
+  if (s.cluster) {
+    const ClusterFigures c = s.cluster();
+    auto d = [](uint64_t v) { return static_cast<double>(v); };
+    f.Gauge("telemdb_cluster_owned_shards", "Shards this node consumes (docs/cluster.md).",
+            d(c.owned_shards));
+    f.Counter("telemdb_cluster_messages_applied_total",
+              "Log messages of owned shards written to this node's engine.", d(c.messages_applied));
+    f.Counter("telemdb_cluster_messages_rejected_total",
+              "Log messages this node's engine refused (logged, terminated).",
+              d(c.messages_rejected));
+    f.Counter("telemdb_cluster_parts_published_total",
+              "Shard parts of requests published by this node's front doors.",
+              d(c.parts_published));
+    f.Counter("telemdb_cluster_parts_duplicate_total",
+              "Published parts JetStream answered as duplicates (retries).", d(c.parts_duplicate));
+  }
   const ProcessFigures p = ReadProcess();
   f.Gauge("process_resident_memory_bytes", "Resident memory size in bytes.", p.rss_bytes);
   f.Counter("process_cpu_seconds_total", "User and system CPU time spent in seconds.",

@@ -48,6 +48,12 @@ struct RealtimeFigures {
   uint64_t notifications_queued = 0;
 };
 
+// Cluster mode (cluster/node.h), read at scrape time.
+struct ClusterFigures {
+  uint64_t owned_shards = 0, messages_applied = 0, messages_rejected = 0;
+  uint64_t parts_published = 0, parts_duplicate = 0;
+};
+
 struct MetricsSources {
   storage::Db* db = nullptr;
   ingest::WritePath* writes = nullptr;
@@ -58,6 +64,7 @@ struct MetricsSources {
   const http::Server* http = nullptr;          // may be null
   const ingest::mqtt::Bridge* mqtt = nullptr;  // may be null
   std::function<RealtimeFigures()> realtime;   // may be empty
+  std::function<ClusterFigures()> cluster;     // may be empty (not in cluster mode)
 };
 
 // The text exposition (version 0.0.4).

@@ -14,6 +14,8 @@
 #include "auth/authenticator.h"
 #include "auth/identity_stats.h"
 #include "auth/token_store.h"
+#include "cluster/config.h"
+#include "cluster/node.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -63,6 +65,9 @@ struct Server::Rep {
   rpc::CallTracker calls;
   std::unique_ptr<ThreadPool> workers;
   std::unique_ptr<ingest::WritePath> writes;
+  // --cluster: publishes the front doors' writes, consumes owned shards into `db`. Stopped
+  // after the front doors, before `db` closes.
+  std::unique_ptr<cluster::Node> cluster;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<query::StorageQuerier> querier;
@@ -246,6 +251,11 @@ absl::Status Server::Start() {
 
   r.workers = std::make_unique<ThreadPool>(o.worker_threads);
   r.writes = std::make_unique<ingest::WritePath>(r.db.get(), audit, r.identity_stats.get());
+  if (!o.cluster_config.empty()) {
+    ASSIGN_OR_RETURN(cluster::ClusterConfig cc, cluster::LoadClusterConfig(o.cluster_config));
+    ASSIGN_OR_RETURN(r.cluster, cluster::Node::Start(cc, r.db.get()));
+    r.writes->SetForwarder(r.cluster.get());
+  }
   ASSIGN_OR_RETURN(r.mqtt, StartMqttBridge(o, r.writes.get(), r.authenticator.get(), audit));
   r.ingest = std::make_unique<ingest::IngestService>(
       r.writes.get(), r.authenticator.get(), r.workers.get(), &r.calls, ingest::IngestOptions());
@@ -446,6 +456,13 @@ absl::Status Server::StartHttp() {
   routes.metrics.identities = r.identity_stats.get();
   routes.metrics.queries = &r.query_metrics;
   routes.metrics.mqtt = r.mqtt.get();
+  if (r.cluster) {
+    routes.metrics.cluster = [&r] {
+      const cluster::NodeSnapshot s = r.cluster->Snapshot();
+      return ClusterFigures{s.owned_shards.size(), s.messages_applied, s.messages_rejected,
+                            s.parts_published, s.parts_duplicate};
+    };
+  }
   routes.metrics.realtime = [&r] {
     v1::StatsResponse st;
     if (r.realtime) r.realtime->AddStats(&st);
@@ -523,7 +540,8 @@ absl::Status Server::Shutdown() {
     }
     r.grpc->Shutdown(std::chrono::system_clock::now());
   }
-  r.workers.reset();  // drains queued writes
+  r.workers.reset();                 // drains queued writes
+  if (r.cluster) r.cluster->Stop();  // consumers finish their message; durables stay
   r.query_workers.reset();
   r.http_workers.reset();
   absl::Status s;

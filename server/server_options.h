@@ -45,6 +45,9 @@ struct ServerOptions {
   // --mqtt-config: TOML file of the MQTT brokers and subscriptions to consume (docs/mqtt.md);
   // SIGHUP re-reads it. Default: none (no MQTT bridge).
   std::string mqtt_config;
+  // --cluster: TOML file making this server a node of a cluster over NATS JetStream
+  // (docs/cluster.md). Default: none (a single node).
+  std::string cluster_config;
   // --remote-write-measurement: the measurement of Prometheus samples; empty: the metric
   // name. Default: empty.
   std::string remote_write_measurement;

@@ -116,6 +116,18 @@ class Db {
   virtual absl::StatusOr<WriteResult> Write(std::vector<SeriesBatch>* groups,
                                             const WriteOptions& options) = 0;
 
+  // Validates `groups` exactly as Write does first (and sorts each group's tags), without
+  // any effect: cluster mode checks a request on the node that receives it before
+  // publishing it. Returns the number of points. Errors: as Write's validation, and
+  // Unavailable while closing. Type conflicts with existing series are Write's (they
+  // depend on this node's index).
+  virtual absl::StatusOr<uint64_t> Validate(std::vector<SeriesBatch>* groups) = 0;
+
+  // Fsyncs the WAL: every write that returned before this call (ASYNC ones included) is
+  // durable when it returns OK. Cluster mode writes a batch of log messages ASYNC and
+  // syncs once before acknowledging them. Errors: Unavailable (closing, or the WAL failed).
+  virtual absl::Status SyncWal() = 0;
+
   virtual const SeriesIndex& index() const = 0;
 
   // A cursor over series `id` in [start, end). Errors: NotFound for an unknown series.

@@ -41,6 +41,8 @@ class DbImpl : public Db {
   absl::Status OpenImpl();
 
   absl::Status Close() override;
+  absl::StatusOr<uint64_t> Validate(std::vector<SeriesBatch>* groups) override;
+  absl::Status SyncWal() override;
   absl::StatusOr<WriteResult> Write(std::vector<SeriesBatch>* groups,
                                     const WriteOptions& options) override;
   const SeriesIndex& index() const override { return index_; }

@@ -12,6 +12,18 @@
 
 namespace telemdb::storage {
 
+absl::StatusOr<uint64_t> DbImpl::Validate(std::vector<SeriesBatch>* groups) {
+  if (closed_) return absl::UnavailableError("database is closing");
+  ValidationContext ctx{&options_.limits, Now(), RetentionCutoff()};
+  return ValidateBatch(groups, ctx);
+}
+
+absl::Status DbImpl::SyncWal() {
+  if (closed_) return absl::UnavailableError("database is closing");
+  RETURN_IF_ERROR(log_->health());
+  return log_->SyncNow();
+}
+
 absl::StatusOr<WriteResult> DbImpl::Write(std::vector<SeriesBatch>* groups,
                                           const WriteOptions& wo) {
   if (closed_) return absl::UnavailableError("database is closing");

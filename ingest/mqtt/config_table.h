@@ -1,6 +1,6 @@
 // Table: one table of the MQTT configuration file (toml++) and the keys read from it, for
-// strict parsing with errors that name the file, line and key (config_toml.cc). Internal to
-// ingest/mqtt: only config_toml.cc includes it.
+// strict parsing with errors that name the file, line and key (config_toml.cc). Used by
+// ingest/mqtt's config_toml.cc and cluster/config.cc only.
 //
 // Thread safety: not thread-safe; one per table being parsed.
 #ifndef TELEMDB_INGEST_MQTT_CONFIG_TABLE_H_
@@ -27,8 +27,10 @@ namespace telemdb::ingest::mqtt {
 // One TOML table and the keys read from it, for error messages and unknown-key checks.
 class Table {
  public:
-  Table(const toml::table& t, std::string context, const std::string& file)
-      : t_(t), context_(std::move(context)), file_(file) {}
+  // `doc`: the page that lists the keys, named in unknown-key errors.
+  Table(const toml::table& t, std::string context, const std::string& file,
+        std::string doc = "docs/mqtt.md")
+      : t_(t), context_(std::move(context)), file_(file), doc_(std::move(doc)) {}
 
   bool Has(std::string_view key) const { return t_.contains(key); }
 
@@ -146,7 +148,7 @@ class Table {
   absl::Status CheckKeys(std::initializer_list<std::string_view> allowed) const {
     for (const auto& [k, v] : t_) {
       if (std::find(allowed.begin(), allowed.end(), k.str()) == allowed.end()) {
-        return Error(k.str(), "unknown key (docs/mqtt.md lists the keys)");
+        return Error(k.str(), absl::StrCat("unknown key (", doc_, " lists the keys)"));
       }
     }
     return absl::OkStatus();
@@ -155,7 +157,7 @@ class Table {
   absl::Status CheckNoUnknown() const {
     for (const auto& [k, v] : t_) {
       if (read_.count(std::string(k.str())) == 0) {
-        return Error(k.str(), "unknown key (docs/mqtt.md lists the keys)");
+        return Error(k.str(), absl::StrCat("unknown key (", doc_, " lists the keys)"));
       }
     }
     return absl::OkStatus();
@@ -169,6 +171,7 @@ class Table {
   const toml::table& t_;
   std::string context_;
   const std::string& file_;
+  std::string doc_;
   std::set<std::string> read_;
 };
 

@@ -1,0 +1,64 @@
+// Node: this telemdbd's membership in a cluster (docs/cluster.md). It holds the one NATS
+// connection and does both halves of cluster mode:
+//  - front door: Forward() splits a validated, authorized request by shard, publishes each
+//    part to JetStream with its deterministic msg id, and waits for the ack the mode asks
+//    for (REPLICATED: every PubAck; SYNC: also R storage nodes' confirmations);
+//  - storage: claims shard slots in the ownership bucket (leases, compare-and-set), consumes
+//    each owned shard with a durable pull consumer, writes through the local engine (WAL
+//    fsync), acks JetStream after that, then reports the shard's applied sequence.
+// libnats (nats.h) stays inside cluster/*.cc.
+//
+// Thread safety: thread-safe. Stop() (or the destructor) must not race Start.
+#ifndef TELEMDB_CLUSTER_NODE_H_
+#define TELEMDB_CLUSTER_NODE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cluster/config.h"
+#include "ingest/write_path.h"
+#include "storage/db.h"
+
+namespace telemdb::cluster {
+
+struct NodeSnapshot {
+  std::vector<uint32_t> owned_shards;  // shards this node consumes, ascending
+  uint64_t messages_applied = 0;       // since start
+  uint64_t messages_rejected = 0;      // undecodable or invalid: logged, terminated
+  uint64_t parts_published = 0;
+  uint64_t parts_duplicate = 0;
+};
+
+class Node : public ingest::WriteForwarder {
+ public:
+  // Connects to NATS, creates or checks the stream TELEMDB_IN and the bucket TELEMDB_OWNERS
+  // (and the cluster's recorded P and R), and starts the ownership loop. `db` must outlive
+  // the Node. Errors: Unavailable (NATS unreachable), FailedPrecondition (the stream or the
+  // cluster was made with other settings: which), InvalidArgument (TLS/credential files).
+  static absl::StatusOr<std::unique_ptr<Node>> Start(const ClusterConfig& config, storage::Db* db);
+  ~Node() override;
+
+  // Stops consuming (durable consumers stay for a restart), then closes the connection.
+  // Idempotent.
+  void Stop();
+
+  absl::StatusOr<storage::WriteResult> Forward(const std::string& identity,
+                                               const std::vector<storage::SeriesBatch>& groups,
+                                               const storage::WriteOptions& options) override;
+
+  NodeSnapshot Snapshot() const;
+  const ClusterConfig& config() const;
+
+  struct Rep;
+
+ private:
+  explicit Node(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace telemdb::cluster
+
+#endif  // TELEMDB_CLUSTER_NODE_H_
