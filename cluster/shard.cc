@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "util/shard.h"
+
 namespace telemdb::cluster {
 namespace {
 
@@ -23,19 +25,7 @@ uint64_t Fnv1a64(std::string_view bytes) {
 }
 
 uint32_t ShardOf(const storage::TagSet& tags, std::string_view shard_tag, uint32_t shards) {
-  if (!shard_tag.empty()) {
-    for (const auto& [k, v] : tags) {
-      if (k == shard_tag) return static_cast<uint32_t>(Fnv1a64(v) % shards);
-    }
-  }
-  std::string key;
-  for (const auto& [k, v] : tags) {
-    key.append(k);
-    key.push_back('\0');
-    key.append(v);
-    key.push_back('\0');
-  }
-  return static_cast<uint32_t>(Fnv1a64(key) % shards);
+  return ShardOfTags(tags, shard_tag, shards);
 }
 
 std::vector<ShardPart> SplitByShard(const std::vector<storage::SeriesBatch>& groups,

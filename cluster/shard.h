@@ -15,13 +15,14 @@
 
 namespace telemdb::cluster {
 
-// FNV-1a, 64 bits.
+// FNV-1a, 64 bits (spreads node ids over the shard slots; not the shard hash).
 uint64_t Fnv1a64(std::string_view bytes);
 
-// The shard of a series group: FNV-1a-64 of the value of tag `shard_tag` when the group has
-// it (and `shard_tag` is not empty), otherwise of the sorted tag set encoded as
-// k1 \0 v1 \0 k2 \0 v2 \0 ..., mod `shards`. The measurement is not part of it.
-// REQUIRES: shards > 0; `tags` sorted by key (validation sorts them).
+// The shard of a series group: util/shard.h's ShardOfTags, the one hash the write side and
+// the query side (query/distributed, shard pinning) share: the value of tag `shard_tag` when
+// the group has it (and `shard_tag` is not empty), otherwise the sorted tag set encoded as
+// k1 \0 v1 \0 k2 \0 v2 \0 ...; FNV-1a 64 + fmix64, mod `shards`. The measurement is not
+// part of it. REQUIRES: shards > 0; `tags` sorted by key (validation sorts them).
 uint32_t ShardOf(const storage::TagSet& tags, std::string_view shard_tag, uint32_t shards);
 
 // One part of a request: the indexes of its groups that fall into `shard`, in request order.

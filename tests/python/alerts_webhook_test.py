@@ -16,7 +16,6 @@ import http.client
 import http.server
 import json
 import os
-import socket
 import sys
 import tempfile
 import threading
@@ -24,18 +23,11 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from telemdb_server import Server  # noqa: E402
+from telemdb_server import Server, free_port  # noqa: E402
 
 SERVER_ARGS = ["--notify-backoff-min", "200ms", "--notify-backoff-max", "1s",
                "--notify-timeout", "1s", "--live-heartbeat", "1s"]
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Receiver:

@@ -6,31 +6,14 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import threading
 import time
 import urllib.request
 
-from telemdb_server import Server
+from telemdb_server import Server, free_port, wait_until
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_until(fn, timeout=30, interval=0.1, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(interval)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
 def fnv1a64(data):
@@ -41,10 +24,20 @@ def fnv1a64(data):
     return h
 
 
+def fmix64(h):
+    m = 0xffffffffffffffff
+    h ^= h >> 33
+    h = (h * 0xff51afd7ed558ccd) & m
+    h ^= h >> 33
+    h = (h * 0xc4ceb9fe1a85ec53) & m
+    h ^= h >> 33
+    return h
+
+
 def shard_of(tags, shards):
-    """cluster/shard.h without a shard tag: tags sorted, k \\0 v \\0 ..."""
+    """util/shard.h without a shard tag: tags sorted, k \\0 v \\0 ..., FNV-1a 64 + fmix64."""
     key = b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in sorted(tags.items()))
-    return fnv1a64(key) % shards
+    return fmix64(fnv1a64(key)) % shards
 
 
 class NatsCluster:

@@ -8,7 +8,6 @@ left out of the set (each with its reason there)."""
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,7 +16,7 @@ import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from telemdb_server import BINARY, Server  # noqa: E402
+from telemdb_server import BINARY, Server, free_port  # noqa: E402
 
 START = 1767225600  # the generator's default start, 2026-01-01T00:00:00Z
 S = "'2026-01-01T00:00:00Z'"
@@ -71,13 +70,6 @@ QUERIES = [
     'SHOW FIELD KEYS FROM "diagnostics"',
 ]
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class Influxd:

@@ -11,25 +11,9 @@ import time
 
 import paho.mqtt.client as paho
 
-from telemdb_server import BINARY, SOURCE, Server
+from telemdb_server import BINARY, SOURCE, Server, free_port, wait_until
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_until(fn, timeout=30, interval=0.05, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(interval)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
 def write_secret(path, text, mode=0o600):

@@ -6,7 +6,6 @@ telemdb's /metrics (with a read token) and remote-writes everything it has into 
 exactly the value Prometheus' own API reports for that series at that instant."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,15 +15,8 @@ import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from telemdb_server import Server  # noqa: E402
+from telemdb_server import Server, free_port  # noqa: E402
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class PrometheusTest(unittest.TestCase):

@@ -4,6 +4,7 @@ import base64
 import gzip
 import http.client
 import os
+import socket
 import subprocess
 import time
 import urllib.parse
@@ -11,6 +12,26 @@ import urllib.parse
 SOURCE = os.environ.get("TELEMDB_SOURCE_DIR", os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
 BINARY = os.environ.get("TELEMDB_BINARY_DIR", os.path.join(SOURCE, "build"))
+
+
+def free_port():
+    """A free TCP port on 127.0.0.1 (for the services a suite starts itself)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_until(fn, timeout=30, interval=0.05, what="condition"):
+    """fn() until it returns something true (returned), at most `timeout` seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
 
 def _read_port(path, proc, log_path, deadline):
