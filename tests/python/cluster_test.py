@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_harness import (NatsCluster, Node, Oracle, check_replicated, owners,  # noqa: E402
-                             pick, wait_until)
+                             pick, short_points, wait_until)
 
 R = 2
 P = 8
@@ -159,12 +159,21 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(failures, [])
         self.assertGreater(len(self.oracle.acked), 100)
         stored = check_replicated(self, self.nodes, self.oracle, R, wait_s=60)
-        # The restarted node caught up: it holds every acked point of every shard it owns.
-        mine = {s for s, o in owners(self.nats, self.nodes).items() if victim.node_id in o}
+        # The restarted node catches up: within a bounded time it holds every acked point of
+        # every shard it owns. (On a loaded machine its restart can outlast the lease; then its
+        # shards moved and it catches up on what it claims afterwards, from the log.)
+        deadline = time.time() + 60
+        while True:
+            mine = {s for s, o in owners(self.nats, self.nodes).items() if victim.node_id in o}
+            missing = [k for k in self.oracle.acked if self.oracle.shard(k[0]) in mine and
+                       k not in stored[victim.node_id]]
+            if (mine and not missing) or time.time() >= deadline:
+                break
+            time.sleep(0.5)
+            stored, _ = short_points(self.nodes, self.oracle, R)
         self.assertTrue(mine, "the restarted node owns no shard")
-        missing = [k for k in self.oracle.acked if self.oracle.shard(k[0]) in mine and
-                   k not in stored[victim.node_id]]
-        self.assertEqual(missing[:10], [])
+        self.assertEqual(missing[:10], [], "%d acked points of its shards missing on the "
+                         "restarted node after 60 s" % len(missing))
 
     def test_nats_server_failures(self):
         for i in range(10):
