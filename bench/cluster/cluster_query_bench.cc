@@ -252,7 +252,10 @@ int Main(int argc, char** argv) {
   StorageQuerier single_querier(single->get());
   std::printf("%-42s %12s %18s %18s %18s\n", "query (p50 ms; points+summaries fetched)", "single",
               "1 partition", "2 partitions", "3 partitions");
-  for (const auto& [name, q] : figures) {
+  for (const auto& figure : figures) {
+    // Named, not a structured binding: clang 14 cannot capture bindings in the lambdas below.
+    const std::string& name = figure.first;
+    const std::string& q = figure.second;
     if (!only.empty() && name.find(only) == std::string::npos) continue;
     auto base = Time(runs, [&](CountingSink& sink, CoordinatorStats*) {
       Context ctx;
