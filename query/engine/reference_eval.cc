@@ -558,7 +558,11 @@ RefResult ReferenceSelect(const Model& model, const lang::SelectStatement& stmt,
             if (OmitsEmpty(it)) {
               keep |= g.cols[c][r].has_value();
             } else if (!it.tr && fill == FillMode::kNone) {
-              keep |= !main.empty[i][r];
+              // Forecast rows were inserted into g.time but not into main: find the row by
+              // time (a forecast-only row has no main value).
+              auto at = std::lower_bound(main.time.begin(), main.time.end(), g.time[r]);
+              keep |= at != main.time.end() && *at == g.time[r] &&
+                      !main.empty[i][static_cast<size_t>(at - main.time.begin())];
             } else {
               keep = true;
             }
