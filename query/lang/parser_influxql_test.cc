@@ -120,6 +120,28 @@ TEST(InfluxqlParseTest, ArithmeticFormatsCanonicallyAndRoundTrips) {
   }
 }
 
+// Found by query_parser_fuzzer: 106 unary minus signs parsed, but their canonical text
+// ("0 - (0 - (...))") nested deeper than the parser accepts, so Format -> Parse failed. A unary
+// minus now counts as one level of nesting; a query of nearly 1 MiB of them (the size limit) is refused, not a deep recursion.
+TEST(InfluxqlParseTest, UnaryMinusCountsTowardTheNestingLimit) {
+  const std::string ok = "SELECT " + std::string(64, '-') + "v FROM m";
+  ASSERT_TRUE(ParseQuery(ok).ok()) << ParseQuery(ok).status();
+  ExpectRoundTrip(ok);
+  EXPECT_EQ(ParseError("SELECT " + std::string(65, '-') + "v FROM m"),
+            "line 1, column 72: expected at most 64 nested parentheses or unary minus signs, "
+            "found more");
+  EXPECT_EQ(ParseError("SELECT " + std::string((1 << 20) - 64, '-') + "v FROM m"),
+            "line 1, column 72: expected at most 64 nested parentheses or unary minus signs, "
+            "found more");
+  // Parentheses and minus signs share the budget.
+  std::string mixed = "SELECT ";
+  for (int i = 0; i < 32; ++i) mixed += "-(";
+  mixed += "v";
+  for (int i = 0; i < 32; ++i) mixed += ")";
+  ExpectRoundTrip(mixed + " FROM m");
+  EXPECT_FALSE(ParseQuery("SELECT -" + mixed.substr(7) + " FROM m").ok());
+}
+
 TEST(InfluxqlParseTest, ArithmeticErrors) {
   EXPECT_EQ(ParseError("SELECT mean(a) + mean(b) FROM m"),
             "line 1, column 18: expected a number, found 'mean': a select item holds one field "

@@ -105,9 +105,14 @@ absl::StatusOr<Parser::MathOperand> Parser::ParseUnary(SelectItem* item, const T
     out.value = n.value;
     return out;
   }
-  if (t.kind == TokenKind::kMinus) {  // -x is 0 - x
+  if (t.kind == TokenKind::kMinus) {  // -x is 0 - x, which Format writes as "0 - (x)"
+    // A unary minus nests like a parenthesis: it recurses, and its canonical text adds one.
+    if (depth >= opts_.max_nesting) {
+      return ErrorAt(t, absl::StrCat("expected at most ", opts_.max_nesting,
+                                     " nested parentheses or unary minus signs, found more"));
+    }
     Next();
-    ASSIGN_OR_RETURN(MathOperand x, ParseUnary(item, term, depth));
+    ASSIGN_OR_RETURN(MathOperand x, ParseUnary(item, term, depth + 1));
     MathOperand zero;
     zero.constant = true;
     zero.token = &t;
