@@ -19,6 +19,7 @@
 #ifndef TELEMDB_AUTH_AUTHENTICATOR_H_
 #define TELEMDB_AUTH_AUTHENTICATOR_H_
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -58,6 +59,10 @@ struct AuthenticatorOptions {
   bool disabled = false;  // --auth=none
   const IdentityMap* identity_map = nullptr;
   FailureThrottleOptions throttle;
+  // The cluster's node credential (cluster::LoadNodeToken, docs/cluster.md "Node
+  // credential"): a bearer token equal to it is the identity `cluster-node` with the admin
+  // scope. Default: empty (none).
+  std::string node_token;
 };
 
 class Authenticator {
@@ -86,6 +91,7 @@ class Authenticator {
   AuthenticatorOptions options_;
   AuditLog* audit_;
   mutable FailureThrottle throttle_;
+  const std::array<unsigned char, 32> node_token_sha256_;
   mutable std::atomic<uint64_t> failures_[4] = {};
   mutable absl::Mutex mu_;
   mutable std::multimap<absl::Time, std::function<void()>> delayed_ ABSL_GUARDED_BY(mu_);

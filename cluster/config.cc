@@ -2,12 +2,15 @@
 // toml::parse reports a syntax error by throwing: caught here, at the boundary.
 #include "cluster/config.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <toml++/toml.h>
 
 #include <cctype>
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ingest/mqtt/config.h"
 #include "ingest/mqtt/config_table.h"
@@ -33,16 +36,8 @@ bool IsNodeId(std::string_view s) {
   return true;
 }
 
-// nats://host:port or tls://host:port, with a port.
-bool IsNatsUrl(std::string_view u) {
-  std::string_view rest;
-  if (u.starts_with("nats://")) {
-    rest = u.substr(7);
-  } else if (u.starts_with("tls://")) {
-    rest = u.substr(6);
-  } else {
-    return false;
-  }
+// host:port with a port of 1 to 65535 and no path, user or space in the host.
+bool IsHostPort(std::string_view rest) {
   const size_t colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0) return false;
   const std::string_view port = rest.substr(colon + 1);
@@ -54,6 +49,13 @@ bool IsNatsUrl(std::string_view u) {
   }
   if (p < 1 || p > 65535) return false;
   return rest.substr(0, colon).find_first_of("/?#@ ") == std::string_view::npos;
+}
+
+// nats://host:port or tls://host:port, with a port.
+bool IsNatsUrl(std::string_view u) {
+  if (u.starts_with("nats://")) return IsHostPort(u.substr(7));
+  if (u.starts_with("tls://")) return IsHostPort(u.substr(6));
+  return false;
 }
 
 absl::Status GetInt(Table& t, std::string_view key, int* out, int lo, int hi) {
@@ -113,7 +115,8 @@ absl::StatusOr<ClusterConfig> ParseClusterConfig(std::string_view text, const st
   RETURN_IF_ERROR(t.CheckKeys({"node_id", "nats_urls", "shards", "replication", "stream_replicas",
                                "max_age", "max_bytes", "duplicate_window", "lease", "ack",
                                "sync_timeout", "publish_timeout", "shard_tag", "ca_file",
-                               "cert_file", "key_file", "creds_file"}));
+                               "cert_file", "key_file", "creds_file", "query_address",
+                               "node_secret_file", "node_ca_file"}));
   ClusterConfig c;
   c.path = path;
   RETURN_IF_ERROR(t.Get("node_id", &c.node_id));
@@ -166,12 +169,49 @@ absl::StatusOr<ClusterConfig> ParseClusterConfig(std::string_view text, const st
   if (!c.cert_file.empty() && c.ca_file.empty()) {
     return t.TableError("cert_file needs ca_file (TLS to NATS)");
   }
+  RETURN_IF_ERROR(t.Get("query_address", &c.query_address));
+  if (t.Has("query_address") && !IsHostPort(c.query_address)) {
+    return t.Error("query_address", absl::StrCat("\"", ClientText(c.query_address),
+                                                 "\" is not host:port (e.g. \"10.0.0.5:7001\")"));
+  }
+  RETURN_IF_ERROR(GetFile(t, "node_secret_file", base_dir, &c.node_secret_file));
+  RETURN_IF_ERROR(GetFile(t, "node_ca_file", base_dir, &c.node_ca_file));
   RETURN_IF_ERROR(t.CheckNoUnknown());
+  if (!c.node_secret_file.empty()) {
+    RETURN_IF_ERROR(ingest::mqtt::CheckOwnerOnly(c.node_secret_file, "node_secret_file"));
+  }
   if (!c.key_file.empty()) RETURN_IF_ERROR(ingest::mqtt::CheckOwnerOnly(c.key_file, "key_file"));
   if (!c.creds_file.empty()) {
     RETURN_IF_ERROR(ingest::mqtt::CheckOwnerOnly(c.creds_file, "creds_file"));
   }
   return c;
+}
+
+absl::StatusOr<std::string> LoadNodeToken(const ClusterConfig& config) {
+  if (config.node_secret_file.empty()) return std::string();
+  RETURN_IF_ERROR(ingest::mqtt::CheckOwnerOnly(config.node_secret_file, "node_secret_file"));
+  std::ifstream in(config.node_secret_file, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(
+        absl::StrCat("node_secret_file ", config.node_secret_file, ": cannot be read"));
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string secret = ss.str();
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() < 32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "node_secret_file ", config.node_secret_file, ": expected at least 32 bytes of secret, found ",
+        secret.size(), " (e.g. `openssl rand -hex 32 > FILE`)"));
+  }
+  static constexpr char kLabel[] = "telemdb cluster node credential v1";
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(kLabel), sizeof(kLabel) - 1, mac, &len);
+  return absl::StrCat(
+      "tdbnode_",
+      absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(mac), len)));
 }
 
 absl::StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path) {

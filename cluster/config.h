@@ -36,6 +36,17 @@ struct ClusterConfig {
   std::string shard_tag;  // Default: none (the whole tag set is hashed)
   // TLS to NATS (on when ca_file is set) and credentials. Default: none.
   std::string ca_file, cert_file, key_file, creds_file;
+  // Queries (docs/cluster-query.md). Where other nodes send this node sub-queries: host:port
+  // of its gRPC listener. Default: the --listen address with the port it bound, which must
+  // then not be a wildcard address (0.0.0.0, [::]).
+  std::string query_address;
+  // The shared secret every node of the cluster holds (owner-only file, at least 32 bytes):
+  // the node credential of sub-queries is derived from it. Default: none (then sub-queries
+  // need a client certificate mapped to admin, or --auth=none).
+  std::string node_secret_file;
+  // The CA that signs the other nodes' gRPC certificates, when --tls-cert is on. Default:
+  // ca_file.
+  std::string node_ca_file;
 };
 
 // Parses `text` (read from `path`; relative file names are resolved against `base_dir`).
@@ -44,6 +55,12 @@ struct ClusterConfig {
 // readable by group or others; NotFound for a missing secret file.
 absl::StatusOr<ClusterConfig> ParseClusterConfig(std::string_view text, const std::string& path,
                                                  const std::string& base_dir);
+// The node credential: a bearer token `tdbnode_<base64url HMAC-SHA256 of a fixed label
+// under the node secret>`, the same on every node holding the same node_secret_file. Empty
+// when the file names no node secret. Errors: NotFound / FailedPrecondition reading the
+// file; InvalidArgument when the secret is shorter than 32 bytes.
+absl::StatusOr<std::string> LoadNodeToken(const ClusterConfig& config);
+
 // Reads and parses the file. Errors: as ParseClusterConfig; NotFound when it does not exist.
 absl::StatusOr<ClusterConfig> LoadClusterConfig(const std::string& path);
 

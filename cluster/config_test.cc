@@ -130,5 +130,43 @@ TEST(ClusterConfigTest, ExampleFileParses) {
   EXPECT_EQ(c->node_id, "node-1");
 }
 
+TEST(ClusterConfigTest, QueryKeysAndTheNodeCredential) {
+  TempDir dir;
+  WriteFile(dir.Sub("node.secret"), std::string(64, 'a') + "\n", 0600);
+  auto c = Parse(std::string(kMinimal) +
+                     "query_address = \"10.0.0.5:7001\"\nnode_secret_file = \"node.secret\"\n"
+                     "node_ca_file = \"nodes-ca.pem\"\n",
+                 dir.path());
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->query_address, "10.0.0.5:7001");
+  EXPECT_EQ(c->node_secret_file, dir.Sub("node.secret"));
+  EXPECT_EQ(c->node_ca_file, dir.Sub("nodes-ca.pem"));
+  // The credential: the same for the same secret (every node derives it alone), another
+  // for another secret, and never the secret itself.
+  auto token = LoadNodeToken(*c);
+  ASSERT_TRUE(token.ok()) << token.status();
+  EXPECT_THAT(*token, ::testing::StartsWith("tdbnode_"));
+  EXPECT_THAT(*token, ::testing::Not(HasSubstr("aaaa")));
+  EXPECT_EQ(*LoadNodeToken(*c), *token);
+  WriteFile(dir.Sub("node.secret"), std::string(64, 'b'), 0600);
+  EXPECT_NE(*LoadNodeToken(*c), *token);
+  // No secret file: no credential.
+  EXPECT_EQ(*LoadNodeToken(*Parse(kMinimal)), "");
+  // Too short, or readable by others.
+  WriteFile(dir.Sub("node.secret"), "short\n", 0600);
+  EXPECT_THAT(LoadNodeToken(*c), StatusIs(absl::StatusCode::kInvalidArgument,
+                                          HasSubstr("expected at least 32 bytes of secret, "
+                                                    "found 5")));
+  WriteFile(dir.Sub("node.secret"), std::string(64, 'a'), 0644);
+  EXPECT_FALSE(LoadNodeToken(*c).ok());
+  EXPECT_FALSE(Parse(std::string(kMinimal) + "node_secret_file = \"node.secret\"\n", dir.path())
+                   .ok());
+  EXPECT_THAT(Parse(std::string(kMinimal) + "query_address = \"10.0.0.5\"\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("\"10.0.0.5\" is not host:port")));
+  EXPECT_THAT(Parse(std::string(kMinimal) + "query_address = \"h:99999\"\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("is not host:port")));
+}
+
 }  // namespace
 }  // namespace telemdb::cluster

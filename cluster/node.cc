@@ -302,6 +302,17 @@ void Node::Stop() {
 
 const ClusterConfig& Node::config() const { return rep_->cfg; }
 
+void Node::SetQueryAddress(const std::string& address) {
+  absl::MutexLock l(&rep_->snap_mu);
+  rep_->query_address = address;
+}
+
+std::vector<ShardReplica> Node::ReplicasOf(uint32_t shard) const {
+  absl::MutexLock l(&rep_->snap_mu);
+  if (shard >= rep_->replicas.size()) return {};
+  return rep_->replicas[shard];
+}
+
 NodeSnapshot Node::Snapshot() const {
   NodeSnapshot s;
   {

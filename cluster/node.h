@@ -32,6 +32,13 @@ struct NodeSnapshot {
   uint64_t parts_duplicate = 0;
 };
 
+// A node holding a shard, for queries.
+struct ShardReplica {
+  std::string node_id;
+  std::string query_address;  // host:port of its gRPC listener (ClusterConfig::query_address)
+  bool operator==(const ShardReplica&) const = default;
+};
+
 class Node : public ingest::WriteForwarder {
  public:
   // Connects to NATS, creates or checks the stream TELEMDB_IN and the bucket TELEMDB_OWNERS
@@ -51,6 +58,15 @@ class Node : public ingest::WriteForwarder {
 
   NodeSnapshot Snapshot() const;
   const ClusterConfig& config() const;
+
+  // Where other nodes send this node sub-queries (host:port), announced with its liveness
+  // from the next lease round on. Called once the gRPC listener has bound.
+  void SetQueryAddress(const std::string& address);
+  // The live nodes that hold `shard` and have caught up with its log (their consumer found
+  // nothing pending once since it started), as of the last lease round (every lease / 3).
+  // A node that has just taken the shard over and is still reading its backlog is not
+  // listed: its answer could miss points. Empty when no such node is known.
+  std::vector<ShardReplica> ReplicasOf(uint32_t shard) const;
 
   struct Rep;
 

@@ -38,6 +38,12 @@ absl::Status NatsError(std::string_view what, natsStatus s,
 // One owned shard being consumed (node_storage.cc).
 class ShardConsumer;
 
+// A key of a bucket with its value and revision.
+struct KvItem {
+  std::string value;
+  uint64_t revision = 0;
+};
+
 struct Node::Rep {
   ClusterConfig cfg;
   storage::Db* db = nullptr;
@@ -66,6 +72,9 @@ struct Node::Rep {
   // The owned shards for Snapshot(), apart from own_mu (held across NATS calls).
   absl::Mutex snap_mu;
   std::vector<uint32_t> owned ABSL_GUARDED_BY(snap_mu);
+  std::string query_address ABSL_GUARDED_BY(snap_mu);
+  // shard -> caught-up holders, rebuilt by every lease round from the bucket.
+  std::vector<std::vector<ShardReplica>> replicas ABSL_GUARDED_BY(snap_mu);
   void PublishOwned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
   std::thread lease_thread;
   absl::Mutex lease_wait_mu;
@@ -79,11 +88,20 @@ struct Node::Rep {
   void OnApplied(std::string_view subject, std::string_view payload);
   void LeaseLoop();
   absl::Status LeaseRound(bool claim);
+  // Rebuilds `replicas` from a scan of the ownership bucket.
+  void UpdateReplicas(const std::map<std::string, KvItem>& items);
   void StartConsumer(uint32_t shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
   void StopConsumer(uint32_t shard, bool delete_durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
 };
 
 std::string SlotKey(uint32_t shard, int slot);
+// The value of a node's liveness key `node.<id>`: "<unix ms>\n<query address>\n<caught-up
+// shards, comma-separated>"; ParseLiveness reads it (false when malformed: the node is then
+// counted live but offers no replicas).
+std::string FormatLiveness(int64_t unix_ms, std::string_view query_address,
+                           const std::vector<uint32_t>& caught_up);
+bool ParseLiveness(std::string_view value, std::string* query_address,
+                   std::vector<uint32_t>* caught_up);
 std::string DurableName(std::string_view node, uint32_t shard);
 
 }  // namespace telemdb::cluster

@@ -2,10 +2,12 @@
 // durable pull consumer per owned shard writing through the local engine.
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "cluster/node_internal.h"
@@ -68,6 +70,9 @@ class ShardConsumer {
       (void)js_DeleteConsumer(rep_->js, kStream, durable.c_str(), nullptr, nullptr);
     }
   }
+
+  // Whether a fetch has found nothing pending since Start: the backlog was read once.
+  bool caught_up() const { return caught_up_; }
 
  private:
   void Report(std::string_view rejected_why = {}) {
@@ -175,6 +180,7 @@ class ShardConsumer {
       natsMsgList list = {nullptr, 0};
       jsErrCode je = static_cast<jsErrCode>(0);
       natsStatus s = natsSubscription_Fetch(&list, sub_, 64, 1000, &je);
+      if (s == NATS_TIMEOUT) caught_up_ = true;
       const uint64_t before = applied_;
       if (s == NATS_OK) {
         const bool ok = ApplyBatch(&list);
@@ -197,17 +203,13 @@ class ShardConsumer {
   natsSubscription* sub_ = nullptr;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  std::atomic<bool> caught_up_{false};
   uint64_t applied_ = 0;  // only the thread touches it after Start
   absl::Time last_report_;
   natsStatus last_error_ = NATS_OK;
 };
 
 namespace {
-
-struct KvItem {
-  std::string value;
-  uint64_t revision = 0;
-};
 
 // Every live key of the bucket with its value and revision.
 absl::StatusOr<std::map<std::string, KvItem>> ScanBucket(kvStore* kv) {
@@ -286,10 +288,68 @@ void Node::Rep::StopConsumer(uint32_t shard, bool delete_durable) {
   PublishOwned();
 }
 
+std::string FormatLiveness(int64_t unix_ms, std::string_view query_address,
+                           const std::vector<uint32_t>& caught_up) {
+  return absl::StrCat(unix_ms, "\n", Sv(query_address), "\n", absl::StrJoin(caught_up, ","));
+}
+
+bool ParseLiveness(std::string_view value, std::string* query_address,
+                   std::vector<uint32_t>* caught_up) {
+  std::vector<absl::string_view> lines = absl::StrSplit(Sv(value), '\n');
+  if (lines.size() != 3) return false;
+  *query_address = std::string(lines[1]);
+  caught_up->clear();
+  if (lines[2].empty()) return true;
+  for (absl::string_view part : absl::StrSplit(lines[2], ',')) {
+    uint32_t shard = 0;
+    if (!absl::SimpleAtoi(part, &shard)) return false;
+    caught_up->push_back(shard);
+  }
+  return true;
+}
+
+void Node::Rep::UpdateReplicas(const std::map<std::string, KvItem>& items) {
+  std::map<std::string, std::pair<std::string, std::set<uint32_t>>> live;  // id -> (addr, ready)
+  for (const auto& [key, item] : items) {
+    if (!key.starts_with("node.")) continue;
+    std::string address;
+    std::vector<uint32_t> ready;
+    if (ParseLiveness(item.value, &address, &ready) && !address.empty()) {
+      live[key.substr(5)] = {address, std::set<uint32_t>(ready.begin(), ready.end())};
+    }
+  }
+  std::vector<std::vector<ShardReplica>> table(static_cast<size_t>(cfg.shards));
+  for (const auto& [key, item] : items) {
+    uint32_t shard = 0;
+    if (!ParseSlotKey(key, &shard) || shard >= table.size()) continue;
+    auto it = live.find(item.value);
+    if (it == live.end() || it->second.second.count(shard) == 0) continue;
+    ShardReplica r{item.value, it->second.first};
+    if (std::find(table[shard].begin(), table[shard].end(), r) == table[shard].end()) {
+      table[shard].push_back(std::move(r));
+    }
+  }
+  absl::MutexLock l(&snap_mu);
+  replicas = std::move(table);
+}
+
 absl::Status Node::Rep::LeaseRound(bool claim) {
   const std::string me = cfg.node_id;
-  natsStatus s = kvStore_PutString(nullptr, kv, absl::StrCat("node.", me).c_str(),
-                                   absl::StrCat(absl::ToUnixMillis(absl::Now())).c_str());
+  std::vector<uint32_t> ready;
+  {
+    absl::MutexLock l(&own_mu);
+    for (const auto& [shard, c] : consumers) {
+      if (c->caught_up()) ready.push_back(shard);
+    }
+  }
+  std::string address;
+  {
+    absl::MutexLock l(&snap_mu);
+    address = query_address;
+  }
+  const std::string liveness = FormatLiveness(absl::ToUnixMillis(absl::Now()), address, ready);
+  natsStatus s =
+      kvStore_PutString(nullptr, kv, absl::StrCat("node.", me).c_str(), liveness.c_str());
   if (s != NATS_OK) return NatsError("renewing this node's liveness key", s);
 
   absl::MutexLock l(&own_mu);
@@ -324,6 +384,7 @@ absl::Status Node::Rep::LeaseRound(bool claim) {
   }
 
   ASSIGN_OR_RETURN(auto items, ScanBucket(kv));
+  UpdateReplicas(items);
   int live = 0;
   for (const auto& [key, item] : items) {
     if (key.starts_with("node.")) live++;

@@ -16,6 +16,7 @@
 #include "auth/token_store.h"
 #include "cluster/config.h"
 #include "cluster/node.h"
+#include "server/cluster_query.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -68,6 +69,8 @@ struct Server::Rep {
   // --cluster: publishes the front doors' writes, consumes owned shards into `db`. Stopped
   // after the front doors, before `db` closes.
   std::unique_ptr<cluster::Node> cluster;
+  // --cluster: the sub-query service and the coordinator the front doors query through.
+  std::unique_ptr<ClusterQuery> cluster_query;
   std::unique_ptr<ingest::IngestService> ingest;
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<query::StorageQuerier> querier;
@@ -234,6 +237,11 @@ absl::Status Server::Start() {
   }
   auth::AuthenticatorOptions ao;
   ao.disabled = o.auth == "none";
+  std::optional<cluster::ClusterConfig> cluster_config;
+  if (!o.cluster_config.empty()) {
+    ASSIGN_OR_RETURN(cluster_config, cluster::LoadClusterConfig(o.cluster_config));
+    ASSIGN_OR_RETURN(ao.node_token, cluster::LoadNodeToken(*cluster_config));
+  }
   ao.identity_map = &r.identity_map;
   r.authenticator = std::make_unique<auth::Authenticator>(r.tokens.get(), ao, audit);
   if (o.auth == "none") {
@@ -251,9 +259,8 @@ absl::Status Server::Start() {
 
   r.workers = std::make_unique<ThreadPool>(o.worker_threads);
   r.writes = std::make_unique<ingest::WritePath>(r.db.get(), audit, r.identity_stats.get());
-  if (!o.cluster_config.empty()) {
-    ASSIGN_OR_RETURN(cluster::ClusterConfig cc, cluster::LoadClusterConfig(o.cluster_config));
-    ASSIGN_OR_RETURN(r.cluster, cluster::Node::Start(cc, r.db.get()));
+  if (cluster_config) {
+    ASSIGN_OR_RETURN(r.cluster, cluster::Node::Start(*cluster_config, r.db.get()));
     r.writes->SetForwarder(r.cluster.get());
   }
   ASSIGN_OR_RETURN(r.mqtt, StartMqttBridge(o, r.writes.get(), r.authenticator.get(), audit));
@@ -300,6 +307,12 @@ absl::Status Server::Start() {
   r.query = std::make_unique<query::QueryService>(r.querier.get(), r.authenticator.get(),
                                                   r.query_workers.get(), &r.calls, qo);
   r.query->metrics = &r.query_metrics;
+  if (r.cluster) {
+    ASSIGN_OR_RETURN(r.cluster_query,
+                     MakeClusterQuery(r.cluster.get(), ao.node_token, o.tls, r.querier.get(),
+                                      r.authenticator.get(), std::max(2, o.query_threads)));
+    r.query->backend = r.cluster_query->coordinator.get();
+  }
   ASSIGN_OR_RETURN(r.realtime, Realtime::Start({r.db.get(), r.authenticator.get(), audit, &r.calls,
                                                 o.memory_budget, std::max(4, o.worker_threads / 2)},
                                                o.realtime));
@@ -349,9 +362,17 @@ absl::Status Server::Start() {
   builder.RegisterService(r.admin.get());
   builder.RegisterService(r.query.get());
   r.realtime->Register(&builder);
+  if (r.cluster_query) {
+    builder.RegisterService(r.cluster_query->service.get());
+    builder.SetMaxSendMessageSize(256 << 20);  // partial results (grpc_transport.h)
+  }
   r.grpc = builder.BuildAndStart();
   if (r.grpc == nullptr || r.port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", o.listen));
+  }
+  if (r.cluster) {
+    ASSIGN_OR_RETURN(std::string address, QueryAddress(r.cluster->config(), o.listen, r.port));
+    r.cluster->SetQueryAddress(address);
   }
   r.grpc->GetHealthCheckService()->SetServingStatus(true);
   RETURN_IF_ERROR(StartHttp());
@@ -393,6 +414,7 @@ absl::Status Server::StartHttp() {
   qo.databases = [db] { return Databases(db); };
   qo.note_database = [db](std::string_view name) { NoteDatabase(db, name); };
   qo.metrics = &r.query_metrics;
+  if (r.cluster_query) qo.backend = r.cluster_query->coordinator.get();
   if (r.audit) {
     auth::AuditLog* audit = r.audit.get();
     qo.on_action = [audit](const std::string& who, const std::string& action,

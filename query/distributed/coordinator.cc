@@ -123,7 +123,7 @@ Coordinator::Coordinator(const ShardReplicas* replicas, PartialQueryClient* clie
 
 absl::Status Coordinator::Execute(const lang::Statement& statement, const ExecOptions& options,
                                   Context& ctx, ResultSink& sink, QueryStats* stats,
-                                  CoordinatorStats* cstats) {
+                                  CoordinatorStats* cstats, const QuerierWrap& wrap) {
   if (std::holds_alternative<lang::DeleteStatement>(statement)) {
     return absl::UnimplementedError(
         "DELETE is not supported through the cluster coordinator; deletes must go through the "
@@ -149,10 +149,14 @@ absl::Status Coordinator::Execute(const lang::Statement& statement, const ExecOp
     }
     RETURN_IF_ERROR(querier->listing_error());
   }
+  // The caller's read scope around the cluster's querier (the fetch-ahead and listing
+  // checks use the querier itself).
+  std::unique_ptr<Querier> wrapped = wrap ? wrap(*querier) : nullptr;
+  Querier& reader = wrapped ? *wrapped : *querier;
   absl::Status status;
   if (select != nullptr) {
     QueryStats plan_stats;
-    auto plan = PlanSelect(*select, *querier, options, &plan_stats);
+    auto plan = PlanSelect(*select, reader, options, &plan_stats);
     RETURN_IF_ERROR(querier->listing_error());
     if (plan.ok()) {
       status = FetchAhead(*plan, options, options_.summaries, querier.get());
@@ -161,7 +165,7 @@ absl::Status Coordinator::Execute(const lang::Statement& statement, const ExecOp
   }
   if (status.ok()) {
     CheckedSink checked(&sink, querier.get());
-    status = query::Execute(statement, *querier, options, ctx, checked, stats);
+    status = query::Execute(statement, reader, options, ctx, checked, stats);
     absl::Status listing = querier->listing_error();
     if (!listing.ok()) status = listing;
   }
@@ -171,6 +175,27 @@ absl::Status Coordinator::Execute(const lang::Statement& statement, const ExecOp
     cstats->retries = fan_out.stats().retries;
     cstats->points_fetched = querier->points_fetched();
   }
+  return status;
+}
+
+absl::Status Coordinator::Run(const lang::Statement& statement, const QuerierWrap& wrap,
+                              const ExecOptions& options, Context& ctx, ResultSink& sink,
+                              QueryStats* stats) {
+  return Execute(statement, options, ctx, sink, stats, nullptr, wrap);
+}
+
+absl::Status Coordinator::WithQuerier(const QuerierWrap& wrap, Context& ctx,
+                                      const std::function<absl::Status(Querier&)>& fn) {
+  const Sharding& sharding = options_.sharding;
+  if (sharding.shards == 0) return absl::InvalidArgumentError("cluster: shards must be > 0");
+  std::vector<uint32_t> shards;
+  for (uint32_t s = 0; s < sharding.shards; s++) shards.push_back(s);
+  ShardFanOut fan_out(replicas_, client_, options_.fan_out, &ctx, rotation_.fetch_add(1));
+  ClusterQuerier querier(&fan_out, sharding, shards, options_.max_points_fetched);
+  std::unique_ptr<Querier> wrapped = wrap ? wrap(querier) : nullptr;
+  absl::Status status = fn(wrapped ? *wrapped : querier);
+  // A listing that failed on some shard returned a short list: the error wins.
+  RETURN_IF_ERROR(querier.listing_error());
   return status;
 }
 

@@ -34,6 +34,7 @@
 #include "query/distributed/fan_out.h"
 #include "query/distributed/replicas.h"
 #include "query/distributed/sub_query.h"
+#include "query/engine/backend.h"
 #include "query/engine/context.h"
 #include "query/engine/exec_options.h"
 #include "query/engine/result.h"
@@ -60,7 +61,7 @@ struct CoordinatorStats {
   uint64_t points_fetched = 0;  // raw points + summaries received
 };
 
-class Coordinator {
+class Coordinator : public QueryBackend {
  public:
   // REQUIRES: replicas and client outlive this; options.sharding.shards > 0.
   Coordinator(const ShardReplicas* replicas, PartialQueryClient* client,
@@ -69,9 +70,18 @@ class Coordinator {
   // As query::Execute (engine.h), over the cluster. Errors: as query::Execute, plus
   // Unavailable naming a shard no replica answered for; Unimplemented for DELETE.
   absl::Status Execute(const lang::Statement& statement, const ExecOptions& options, Context& ctx,
-                       ResultSink& sink, QueryStats* stats, CoordinatorStats* cstats = nullptr);
+                       ResultSink& sink, QueryStats* stats, CoordinatorStats* cstats = nullptr,
+                       const QuerierWrap& wrap = {});
   absl::Status ExecuteText(std::string_view text, const ExecOptions& options, Context& ctx,
                            ResultSink& sink, QueryStats* stats, CoordinatorStats* cstats = nullptr);
+
+  // QueryBackend: the front doors of a cluster node (telemdbd --cluster).
+  absl::Status Run(const lang::Statement& statement, const QuerierWrap& wrap,
+                   const ExecOptions& options, Context& ctx, ResultSink& sink,
+                   QueryStats* stats) override;
+  // Listings over every shard; a shard no replica answered for fails with Unavailable.
+  absl::Status WithQuerier(const QuerierWrap& wrap, Context& ctx,
+                           const std::function<absl::Status(Querier&)>& fn) override;
 
  private:
   const ShardReplicas* replicas_;

@@ -210,6 +210,14 @@ void InfluxQueryHandler::Handle(const http::Request& req, http::ResponseWriter& 
   }
   const auto accept = req.headers.Get("Accept");
   if (accept && absl::StrContains(Sv(*accept), "application/csv")) ro.format = Format::kCsv;
+  // A cluster node answers from the whole cluster; ?local=true reads only what this node
+  // stores (docs/cluster-query.md: checking a node's replicas). Ignored on a single node.
+  bool local = false;
+  if (auto l = req.Param("local"); l && !l->empty()) {
+    if (*l != "true" && *l != "false") return bad("local must be true or false");
+    local = *l == "true";
+  }
+  QueryBackend* backend = local ? nullptr : options_.backend;
 
   // Parse everything first: a parse error anywhere answers 400 and runs nothing.
   const int64_t now = options_.now ? options_.now() : absl::GetCurrentTimeNanos();
@@ -279,6 +287,23 @@ void InfluxQueryHandler::Handle(const http::Request& req, http::ResponseWriter& 
   };
   InfluxResponse resp(ro, out);
   ScopedQuerier scoped(querier_, &*who);
+  // One statement, on this node's querier or through the backend (a cluster).
+  auto execute = [&](const lang::Statement& stmt, const ExecOptions& opts, Context& c,
+                     ResultSink& out) {
+    if (backend == nullptr) return Execute(stmt, scoped, opts, c, out, nullptr);
+    return backend->Run(stmt, ScopeWrap(&*who), opts, c, out, nullptr);
+  };
+  // The measurements the identity may read, from the same place.
+  auto measurements = [&](Context& c, std::vector<std::string>* out) -> absl::Status {
+    if (backend == nullptr) {
+      *out = scoped.Measurements();
+      return absl::OkStatus();
+    }
+    return backend->WithQuerier(ScopeWrap(&*who), c, [&](Querier& q) {
+      *out = q.Measurements();
+      return absl::OkStatus();
+    });
+  };
   ExecOptions eo = options_.exec;
   eo.now_ns = now;
   // /query answers as InfluxDB 1.x does (docs/http.md, "InfluxQL support"): nearest-rank
@@ -330,15 +355,18 @@ void InfluxQueryHandler::Handle(const http::Request& req, http::ResponseWriter& 
     absl::Status run;
     if (const auto* sel = std::get_if<lang::SelectStatement>(&st)) {
       SeriesSink sink(&resp, sel->measurement);
-      run = Execute(st, scoped, eo, ctx, sink, nullptr);
+      run = execute(st, eo, ctx, sink);
     } else if (const auto* tv = std::get_if<lang::ShowTagValuesStatement>(&st);
                tv != nullptr && !tv->measurement) {
       // InfluxDB answers per measurement; run it for each one the identity may read.
-      for (const std::string& m : scoped.Measurements()) {
+      std::vector<std::string> names;
+      run = measurements(ctx, &names);
+      for (size_t k = 0; run.ok() && k < names.size(); k++) {
+        const std::string& m = names[k];
         lang::ShowTagValuesStatement one = *tv;
         one.measurement = m;
         CollectingSink sink;
-        run = Execute(lang::Statement(one), scoped, eo, ctx, sink, nullptr);
+        run = execute(lang::Statement(one), eo, ctx, sink);
         if (!run.ok()) break;
         auto rows = Rows(sink);
         if (rows.empty()) continue;
@@ -348,7 +376,7 @@ void InfluxQueryHandler::Handle(const http::Request& req, http::ResponseWriter& 
       }
     } else {
       CollectingSink sink;
-      run = Execute(st, scoped, eo, ctx, sink, nullptr);
+      run = execute(st, eo, ctx, sink);
       if (run.ok()) {
         auto rows = Rows(sink);
         if (std::holds_alternative<lang::ShowMeasurementsStatement>(st)) {

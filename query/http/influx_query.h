@@ -27,6 +27,7 @@
 #include "auth/authenticator.h"
 #include "http/message.h"
 #include "query/engine/exec_options.h"
+#include "query/engine/backend.h"
 #include "query/engine/querier.h"
 #include "query/service/query_metrics.h"
 
@@ -35,6 +36,9 @@ namespace telemdb::query {
 struct InfluxQueryOptions {
   // Limits of every statement; now_ns is set per request. Default: ExecOptions().
   ExecOptions exec;
+  // Where statements run instead of the querier (a cluster node's coordinator,
+  // query/engine/backend.h). Default: none (this node's querier).
+  QueryBackend* backend = nullptr;
   // Deadline of a request. Default: 60 s.
   absl::Duration timeout = absl::Seconds(60);
   // Longest q=. Default: 1 MiB.

@@ -15,11 +15,13 @@
 #ifndef TELEMDB_QUERY_SERVICE_QUERY_ACCESS_H_
 #define TELEMDB_QUERY_SERVICE_QUERY_ACCESS_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "auth/reserved.h"
 #include "auth/scopes.h"
+#include "query/engine/backend.h"
 #include "query/engine/querier.h"
 #include "query/lang/ast.h"
 
@@ -71,6 +73,14 @@ class ScopedQuerier : public Querier {
   const auth::Identity* who_;
   const bool all_;
 };
+
+// The wrap a QueryBackend puts around its querier for `who` (backend.h). REQUIRES: *who
+// outlives every querier the wrap makes.
+inline QuerierWrap ScopeWrap(const auth::Identity* who) {
+  return [who](Querier& base) -> std::unique_ptr<Querier> {
+    return std::make_unique<ScopedQuerier>(&base, who);
+  };
+}
 
 }  // namespace telemdb::query
 

@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "auth/authenticator.h"
 #include "query/engine/exec_options.h"
+#include "query/engine/backend.h"
 #include "query/engine/querier.h"
 #include "query/service/query_metrics.h"
 #include "rpc/call_tracker.h"
@@ -64,6 +65,9 @@ class QueryService final : public v1::QueryService::CallbackService {
 
   // Where query counts and latencies go. Default: none. Set before serving.
   QueryMetrics* metrics = nullptr;
+  // Where statements and listings run instead of the querier (a cluster node's coordinator,
+  // query/engine/backend.h). Default: none (this node's querier). Set before serving.
+  QueryBackend* backend = nullptr;
   // Told about denials and admin statements (identity, action, status). Default: none.
   std::function<void(const std::string&, const std::string&, const absl::Status&)> on_action;
 

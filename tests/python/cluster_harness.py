@@ -137,9 +137,10 @@ class NatsCluster:
 
 
 class Node:
-    """A telemdbd with --cluster, --auth none (loopback only)."""
+    """A telemdbd with --cluster, --auth none (loopback only) unless `args` says otherwise;
+    with --auth token, requests carry the node's first-start admin token."""
 
-    def __init__(self, directory, node_id, nats, shards=8, settings=None):
+    def __init__(self, directory, node_id, nats, shards=8, settings=None, args=None):
         self.dir = directory
         self.node_id = node_id
         self.data_dir = os.path.join(directory, node_id)
@@ -151,11 +152,18 @@ class Node:
         conf.update(settings or {})
         with open(self.config, "w") as f:
             f.write("".join("%s = %s\n" % kv for kv in conf.items()))
+        self.args = args if args is not None else ["--auth", "none"]
         self.server = None
         self.start()
 
     def start(self):
-        self.server = Server(self.data_dir, ["--auth", "none", "--cluster", self.config])
+        self.server = Server(self.data_dir, self.args + ["--cluster", self.config])
+
+    def auth(self, headers=None):
+        h = dict(headers or {})
+        if self.server.token:
+            h["Authorization"] = "Bearer " + self.server.token
+        return h
 
     def kill(self):
         self.server.proc.send_signal(signal.SIGKILL)
@@ -181,18 +189,36 @@ class Node:
         params = {"precision": "s"}
         if consistency:
             params["consistency"] = consistency
-        return self.server.request("POST", "/write", "\n".join(lines).encode(), headers,
-                                   params, timeout=timeout)
+        return self.server.request("POST", "/write", "\n".join(lines).encode(),
+                                   self.auth(headers), params, timeout=timeout)
 
-    def points(self, measurement="m"):
-        """{(device, ts_s): value} stored on this node (its own data only)."""
-        status, _, body = self.server.request(
-            "GET", "/query", params={"q": "SELECT v FROM %s GROUP BY device" % measurement,
-                                     "epoch": "s"}, timeout=60)
+    def query(self, q, local=False, timeout=60):
+        """GET /query (epoch ns); the whole cluster's answer, or with `local` this node's
+        own data. Returns (status, parsed body or raw bytes)."""
+        params = {"q": q, "epoch": "ns"}
+        if local:
+            params["local"] = "true"
+        status, _, body = self.server.request("GET", "/query", headers=self.auth(),
+                                              params=params, timeout=timeout)
+        try:
+            return status, json.loads(body)
+        except ValueError:
+            return status, body
+
+    def points(self, measurement="m", local=True):
+        """{(device, ts_s): value} stored on this node (its own data only), or with
+        local=False the cluster's answer through this node."""
+        params = {"q": "SELECT v FROM %s GROUP BY device" % measurement, "epoch": "s"}
+        if local:
+            params["local"] = "true"
+        status, _, body = self.server.request("GET", "/query", headers=self.auth(),
+                                              params=params, timeout=60)
         if status != 200:
             raise AssertionError("query on %s: %d %s" % (self.node_id, status, body))
         out = {}
         for r in json.loads(body)["results"]:
+            if "error" in r:
+                raise AssertionError("query on %s: %s" % (self.node_id, r["error"]))
             for s in r.get("series", []):
                 for ts, v in s["values"]:
                     out[(s["tags"]["device"], ts)] = v

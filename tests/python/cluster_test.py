@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """The cluster (docs/cluster.md) with real processes: three nats-server processes (routes on
 127.0.0.1) and three telemdbd --cluster nodes (P = 8 shards, R = 2, lease 3 s). Writes go
-through random nodes over HTTP /write; the oracle is what was acknowledged. Until the
-distributed query lands (branch issue-18-query), each node's own data is read with the
-single-node query API on that node."""
+through random nodes over HTTP /write; the oracle is what was acknowledged. A node's own
+data is read with /query?local=true; the cluster's answer with /query through any node
+(docs/cluster-query.md), compared with the oracle and with a single-node telemdbd."""
+import json
 import os
 import random
 import sys
@@ -15,9 +16,81 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_harness import (NatsCluster, Node, Oracle, check_replicated, owners,  # noqa: E402
                              pick, short_points, wait_until)
+from telemdb_server import Server  # noqa: E402
 
 R = 2
 P = 8
+
+
+def queryable(node):
+    status, body = node.query("SHOW MEASUREMENTS")
+    return status == 200 and isinstance(body, dict) and \
+        all("error" not in r for r in body.get("results", []))
+
+
+def same(a, b, path="$"):
+    """Differences between two /query answers: equal structure, floats within 1e-9
+    relative (sums and means add in another order across shards)."""
+    if isinstance(a, float) or isinstance(b, float):
+        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and \
+                abs(a - b) <= 1e-9 * max(abs(a), abs(b)) + 1e-12:
+            return []
+        return ["%s: %r != %r" % (path, a, b)]
+    if isinstance(a, dict) and isinstance(b, dict):
+        if sorted(a) != sorted(b):
+            return ["%s: keys %s != %s" % (path, sorted(a), sorted(b))]
+        return [d for k in a for d in same(a[k], b[k], "%s.%s" % (path, k))]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return ["%s: %d items != %d" % (path, len(a), len(b))]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in same(x, y, "%s[%d]" % (path, i))]
+    return [] if a == b else ["%s: %r != %r" % (path, a, b)]
+
+
+def fleet_lines(rng, devices=36, points=40, t0=1700000000):
+    """A fleet's readings (line protocol, seconds): 3 fleets, float, int, bool and string
+    fields, 10 s interval with clock jitter, a few devices with short series."""
+    lines = []
+    for d in range(devices):
+        n = points if d % 5 else 3
+        t = t0 + rng.randint(0, 30)
+        for _ in range(n):
+            t += 10 + rng.randint(-2, 2)
+            lines.append('readings,fleet=f%d,device=d%d temp=%r,rpm=%di,ok=%s,status="%s" %d' % (
+                d % 3, d, round(rng.uniform(-20, 110), 3), rng.randint(0, 5000),
+                "true" if rng.random() < 0.8 else "false", rng.choice(["run", "idle", "fault"]),
+                t))
+    rng.shuffle(lines)
+    return lines
+
+
+T0, T1 = "'2023-11-14T22:13:00Z'", "'2023-11-14T22:23:00Z'"
+QUERIES = [
+    "SELECT count(temp), sum(temp), mean(temp), min(temp), max(temp), first(temp), last(temp), "
+    "spread(temp), stddev(temp) FROM readings",
+    "SELECT count(rpm), sum(rpm), min(rpm), max(rpm), first(rpm), last(rpm) FROM readings "
+    "GROUP BY fleet",
+    "SELECT mean(temp), max(rpm), count(status) FROM readings WHERE time >= %s AND time < %s "
+    "GROUP BY time(1m), fleet fill(none)" % (T0, T1),
+    "SELECT mean(temp) FROM readings WHERE time >= %s AND time < %s GROUP BY time(2m) fill(0)"
+    % (T0, T1),
+    "SELECT percentile(temp, 95), median(temp), percentile(rpm, 50) FROM readings "
+    "GROUP BY fleet",
+    "SELECT last(temp), last(status), first(ok) FROM readings GROUP BY device",
+    "SELECT * FROM readings WHERE device = 'd7'",
+    "SELECT temp, rpm FROM readings WHERE fleet = 'f1' AND temp > 50",
+    "SELECT count(ok) FROM readings WHERE ok = true GROUP BY fleet",
+    "SELECT distinct(status) FROM readings",
+    "SELECT mode(rpm), integral(temp) FROM readings GROUP BY fleet",
+    "SELECT max(temp) FROM readings GROUP BY device ORDER BY time DESC LIMIT 2 SLIMIT 5",
+    "SELECT derivative(mean(temp), 1m) FROM readings WHERE time >= %s AND time < %s "
+    "GROUP BY time(2m), device" % (T0, T1),
+    "SHOW MEASUREMENTS",
+    "SHOW TAG KEYS FROM readings",
+    "SHOW TAG VALUES FROM readings WITH KEY = device",
+    "SHOW FIELD KEYS FROM readings",
+    "SHOW SERIES FROM readings",
+]
 
 
 class ClusterTest(unittest.TestCase):
@@ -27,11 +100,23 @@ class ClusterTest(unittest.TestCase):
         self.rng = random.Random(self.seed)
         self.tmp = tempfile.TemporaryDirectory()
         self.nats = NatsCluster(os.path.join(self.tmp.name, "nats"))
-        self.nodes = [Node(self.tmp.name, "t%d" % i, self.nats, P) for i in range(3)]
+        # Every node holds the same node secret: sub-queries between nodes carry the node
+        # credential derived from it (used when the test runs the nodes with --auth token).
+        secret = os.path.join(self.tmp.name, "node.secret")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write("%064x\n" % self.rng.getrandbits(256))
+        settings = {"node_secret_file": '"%s"' % secret}
+        args = getattr(self, "node_args", {}).get(self._testMethodName)
+        self.nodes = [Node(self.tmp.name, "t%d" % i, self.nats, P, settings, args)
+                      for i in range(3)]
         self.oracle = Oracle(P)
         # Every shard has R live owners before the test writes (claims take a lease round).
         wait_until(lambda: all(len(owners(self.nats, self.nodes).get(s, ())) >= R
                                for s in range(P)), 30, what="every shard to have R owners")
+        # ... and every node can answer for the whole cluster (each shard has a caught-up
+        # replica announced in the ownership bucket).
+        wait_until(lambda: all(queryable(n) for n in self.nodes), 30,
+                   what="every node to answer a cluster-wide query")
 
     def tearDown(self):
         for n in self.nodes:
@@ -129,6 +214,52 @@ class ClusterTest(unittest.TestCase):
             extra = set(stored[n.node_id]) - set(self.oracle.acked)
             self.assertEqual(extra, set(), n.node_id)
 
+    node_args = {"test_queries_through_any_node_equal_a_single_node": ["--auth", "token"]}
+
+    def test_queries_through_any_node_equal_a_single_node(self):
+        # A fleet written through random nodes (SYNC, several shards per request), and the
+        # same lines into a single-node telemdbd.
+        lines = fleet_lines(self.rng)
+        for i in range(0, len(lines), 60):
+            n = pick(self.rng, self.nodes)
+            status, _, body = n.write(lines[i:i + 60], "fleet", i + 1, timeout=30)
+            self.assertEqual(status, 204, body)
+        single = Server(os.path.join(self.tmp.name, "single"), ["--auth", "none"])
+        try:
+            status, _, body = single.request("POST", "/write", "\n".join(lines).encode(),
+                                             params={"precision": "s"})
+            self.assertEqual(status, 204, body)
+            t0 = time.time()
+            for q in QUERIES:
+                st, want = single.request("GET", "/query", params={"q": q, "epoch": "ns"})[::2]
+                self.assertEqual(st, 200, want)
+                want = json.loads(want)
+                self.assertNotIn("error", want["results"][0], q)
+                for n in self.nodes:
+                    st, got = n.query(q)
+                    self.assertEqual(st, 200, "%s through %s: %s" % (q, n.node_id, got))
+                    diffs = same(got, want)
+                    self.assertEqual(diffs[:5], [], "%s through %s" % (q, n.node_id))
+            print("%d queries x 3 nodes equal the single node in %.1f s"
+                  % (len(QUERIES), time.time() - t0))
+        finally:
+            single.stop()
+        # Some node holds only part of the data (the first node to start claims a slot of
+        # every shard): its answers above came from other nodes' shards.
+        held = {}
+        for n in self.nodes:
+            st, body = n.query("SELECT count(temp) FROM readings", local=True)
+            self.assertEqual(st, 200, body)
+            series = body["results"][0].get("series")
+            held[n.node_id] = series[0]["values"][0][1] if series else 0
+        self.assertTrue(any(c < len(lines) for c in held.values()),
+                        "every node holds every point: no fan-out was tested: %s" % held)
+        # A forged node credential is refused.
+        st, _, body = self.nodes[0].server.request(
+            "GET", "/query", headers={"Authorization": "Bearer tdbnode_wrong"},
+            params={"q": "SELECT count(temp) FROM readings"})
+        self.assertEqual(st, 401, body)
+
     def test_kill_9_storage_node_during_writes(self):
         victim = self.nodes[1]
         stop = threading.Event()
@@ -150,6 +281,14 @@ class ClusterTest(unittest.TestCase):
             t.start()
         time.sleep(2)
         victim.kill()
+        # Queries through the live nodes keep answering, from the replicas, with every point
+        # acked before the query (the dead node is still listed: its sub-queries are retried
+        # on the other replica).
+        acked = dict(self.oracle.acked)
+        got = pick(self.rng, [n for n in self.nodes if n is not victim]).points(local=False)
+        missing = [k for k, v in acked.items() if got.get(k) != v]
+        self.assertEqual(missing[:10], [], "%d acked points missing from the cluster's answer "
+                         "with a node down" % len(missing))
         time.sleep(1)  # back within the lease: it keeps its shards
         victim.start()
         time.sleep(3)
@@ -227,6 +366,10 @@ class ClusterTest(unittest.TestCase):
         # The new owners caught up from the log: every point, written before or after the
         # kill, is on R live nodes.
         check_replicated(self, live, self.oracle, R, wait_s=60)
+        # Queries through any live node answer exactly what was acknowledged.
+        for n in live:
+            wait_until(lambda: queryable(n), 30, what="%s to answer" % n.node_id)
+            self.assertEqual(n.points(local=False), self.oracle.acked)
 
 
 if __name__ == "__main__":

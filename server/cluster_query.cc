@@ -1,0 +1,96 @@
+#include "server/cluster_query.h"
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "query/distributed/grpc_transport.h"
+#include "util/thread_pool.h"
+#include "util/status_macros.h"
+
+namespace telemdb::server {
+namespace {
+
+namespace qd = query::distributed;
+
+// The ownership bucket's view (refreshed by the node's lease rounds), as the fan-out asks.
+class NodeReplicas : public qd::ShardReplicas {
+ public:
+  explicit NodeReplicas(const cluster::Node* node) : node_(node) {}
+  std::vector<qd::ReplicaHandle> ReplicasOf(uint32_t shard) const override {
+    std::vector<qd::ReplicaHandle> out;
+    for (const cluster::ShardReplica& r : node_->ReplicasOf(shard)) {
+      out.push_back(qd::ReplicaHandle{r.node_id, r.query_address});
+    }
+    return out;
+  }
+
+ private:
+  const cluster::Node* node_;
+};
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(what, " ", path, ": cannot be read"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+ClusterQuery::~ClusterQuery() = default;
+
+absl::StatusOr<std::string> QueryAddress(const cluster::ClusterConfig& config,
+                                         const std::string& listen, int port) {
+  if (!config.query_address.empty()) return config.query_address;
+  const size_t colon = listen.rfind(':');
+  const std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cluster: --listen ", listen, " is a wildcard address, which other nodes cannot "
+        "call: set query_address = \"<this node's host>:", port, "\" in ", config.path));
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+absl::StatusOr<std::unique_ptr<ClusterQuery>> MakeClusterQuery(cluster::Node* node,
+                                                              const std::string& node_token,
+                                                              const TlsOptions& tls,
+                                                              query::Querier* local,
+                                                              const auth::Authenticator* auth,
+                                                              int threads) {
+  const cluster::ClusterConfig& cc = node->config();
+  auto out = std::make_unique<ClusterQuery>();
+  out->pool = std::make_unique<ThreadPool>(threads);
+  out->service = qd::MakeClusterQueryService(local, auth, out->pool.get());
+  out->replicas = std::make_unique<NodeReplicas>(node);
+  qd::GrpcClientOptions co;
+  co.token = node_token;
+  if (tls.enabled()) {
+    const std::string& ca = cc.node_ca_file.empty() ? cc.ca_file : cc.node_ca_file;
+    if (ca.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "cluster: this node serves TLS (--tls-cert), so it calls the other nodes over TLS "
+          "and needs the CA that signed their certificates: set node_ca_file (or ca_file) in ",
+          cc.path));
+    }
+    grpc::SslCredentialsOptions so;
+    ASSIGN_OR_RETURN(so.pem_root_certs, ReadFile(ca, "node_ca_file"));
+    ASSIGN_OR_RETURN(so.pem_cert_chain, ReadFile(tls.cert, "--tls-cert"));
+    ASSIGN_OR_RETURN(so.pem_private_key, ReadFile(tls.key, "--tls-key"));
+    co.credentials = grpc::SslCredentials(so);
+  }
+  out->client = std::make_unique<qd::GrpcPartialQueryClient>(co);
+  qd::CoordinatorOptions opts;
+  opts.sharding.shards = static_cast<uint32_t>(cc.shards);
+  opts.sharding.shard_tag = cc.shard_tag;
+  out->coordinator =
+      std::make_unique<qd::Coordinator>(out->replicas.get(), out->client.get(), opts);
+  return out;
+}
+
+}  // namespace telemdb::server
