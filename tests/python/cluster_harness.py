@@ -41,9 +41,13 @@ def shard_of(tags, shards):
 
 
 class NatsCluster:
-    def __init__(self, directory, n=3):
+    """`n` nats-server processes with routes on loopback. With `tls` (a directory made by
+    scripts/make-certs.sh), clients connect over TLS (tls://) verified with its ca.crt."""
+
+    def __init__(self, directory, n=3, tls=None):
         self.dir = directory
         self.n = n
+        self.tls = tls
         self.ports = [free_port() for _ in range(n)]
         self.route_ports = [free_port() for _ in range(n)]
         self.http_ports = [free_port() for _ in range(n)]
@@ -59,12 +63,16 @@ class NatsCluster:
                         "cluster { name: tdb, listen: 127.0.0.1:%d, routes: [%s] }\n"
                         % (i, self.ports[i], self.http_ports[i], os.path.join(d, "js"),
                            self.route_ports[i], routes))
+                if tls:
+                    f.write('tls { cert_file: "%s/server.crt", key_file: "%s/server.key", '
+                            'ca_file: "%s/ca.crt", timeout: 5 }\n' % (tls, tls, tls))
         for i in range(n):
             self.start(i)
         self.wait_ready()
 
     def urls(self):
-        return ["nats://127.0.0.1:%d" % p for p in self.ports]
+        scheme = "tls" if self.tls else "nats"
+        return ["%s://127.0.0.1:%d" % (scheme, p) for p in self.ports]
 
     def start(self, i):
         d = os.path.join(self.dir, "nats%d" % i)
@@ -140,7 +148,7 @@ class Node:
     """A telemdbd with --cluster, --auth none (loopback only) unless `args` says otherwise;
     with --auth token, requests carry the node's first-start admin token."""
 
-    def __init__(self, directory, node_id, nats, shards=8, settings=None, args=None):
+    def __init__(self, directory, node_id, nats, shards=8, settings=None, args=None, ca=None):
         self.dir = directory
         self.node_id = node_id
         self.data_dir = os.path.join(directory, node_id)
@@ -153,11 +161,12 @@ class Node:
         with open(self.config, "w") as f:
             f.write("".join("%s = %s\n" % kv for kv in conf.items()))
         self.args = args if args is not None else ["--auth", "none"]
+        self.ca = ca
         self.server = None
         self.start()
 
     def start(self):
-        self.server = Server(self.data_dir, self.args + ["--cluster", self.config])
+        self.server = Server(self.data_dir, self.args + ["--cluster", self.config], ca=self.ca)
 
     def auth(self, headers=None):
         h = dict(headers or {})

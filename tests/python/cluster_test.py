@@ -8,10 +8,12 @@ import json
 import os
 import random
 import sys
+import subprocess
 import tempfile
 import threading
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster_harness import (NatsCluster, Node, Oracle, check_replicated, owners,  # noqa: E402
@@ -20,6 +22,7 @@ from telemdb_server import Server  # noqa: E402
 
 R = 2
 P = 8
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def queryable(node):
@@ -99,7 +102,14 @@ class ClusterTest(unittest.TestCase):
         print("\n%s seed %d" % (self.id(), self.seed))
         self.rng = random.Random(self.seed)
         self.tmp = tempfile.TemporaryDirectory()
-        self.nats = NatsCluster(os.path.join(self.tmp.name, "nats"))
+        # TLS everywhere for the tests that ask: NATS clients, node-to-node sub-queries,
+        # the nodes' own listeners (certificates from scripts/make-certs.sh).
+        tls = self._testMethodName in self.tls_tests
+        certs = os.path.join(self.tmp.name, "certs")
+        if tls:
+            subprocess.run([os.path.join(SOURCE, "scripts", "make-certs.sh"), certs],
+                           check=True, capture_output=True, timeout=60)
+        self.nats = NatsCluster(os.path.join(self.tmp.name, "nats"), tls=certs if tls else None)
         # Every node holds the same node secret: sub-queries between nodes carry the node
         # credential derived from it (used when the test runs the nodes with --auth token).
         secret = os.path.join(self.tmp.name, "node.secret")
@@ -107,7 +117,13 @@ class ClusterTest(unittest.TestCase):
             f.write("%064x\n" % self.rng.getrandbits(256))
         settings = {"node_secret_file": '"%s"' % secret}
         args = getattr(self, "node_args", {}).get(self._testMethodName)
-        self.nodes = [Node(self.tmp.name, "t%d" % i, self.nats, P, settings, args)
+        ca = None
+        if tls:
+            ca = os.path.join(certs, "ca.crt")
+            settings["ca_file"] = '"%s"' % ca
+            args = ["--auth", "token", "--tls-cert", os.path.join(certs, "server.crt"),
+                    "--tls-key", os.path.join(certs, "server.key")]
+        self.nodes = [Node(self.tmp.name, "t%d" % i, self.nats, P, settings, args, ca)
                       for i in range(3)]
         self.oracle = Oracle(P)
         # Every shard has R live owners before the test writes (claims take a lease round).
@@ -215,6 +231,32 @@ class ClusterTest(unittest.TestCase):
             self.assertEqual(extra, set(), n.node_id)
 
     node_args = {"test_queries_through_any_node_equal_a_single_node": ["--auth", "token"]}
+    tls_tests = {"test_tls_to_nats_and_between_nodes"}
+
+    def test_tls_to_nats_and_between_nodes(self):
+        # Every node's NATS connection is TLS (the servers' client port speaks only TLS), and
+        # sub-queries between nodes go over TLS verified with the cluster's CA, carrying the
+        # node credential: writes through random nodes, then the cluster's answer through
+        # every node is exactly what was acknowledged.
+        for i in range(20):
+            lines, pts = self.oracle.batch(self.rng)
+            self.write_acked(lines, pts, "gw", i + 1)
+        check_replicated(self, self.nodes, self.oracle, R)
+        for n in self.nodes:
+            self.assertEqual(n.points(local=False), self.oracle.acked, n.node_id)
+        conns = []
+        for i in range(self.nats.n):
+            with urllib.request.urlopen("http://127.0.0.1:%d/connz?subs=0"
+                                        % self.nats.http_ports[i], timeout=5) as r:
+                conns += json.loads(r.read()).get("connections", [])
+        self.assertTrue(conns)
+        self.assertEqual([c.get("cid") for c in conns if not c.get("tls_version")], [],
+                         "NATS client connections without TLS")
+        # A plaintext client cannot talk to the nodes' gRPC or HTTP listeners.
+        with self.assertRaises(Exception):
+            Server.request(type("Plain", (), {"ca": None, "http_port":
+                                              self.nodes[0].server.http_port})(),
+                           "GET", "/health", timeout=5)
 
     def test_queries_through_any_node_equal_a_single_node(self):
         # A fleet written through random nodes (SYNC, several shards per request), and the

@@ -5,6 +5,7 @@ import gzip
 import http.client
 import os
 import socket
+import ssl
 import subprocess
 import time
 import urllib.parse
@@ -48,8 +49,12 @@ def _read_port(path, proc, log_path, deadline):
 
 
 class Server:
-    def __init__(self, data_dir, args=()):
+    """A telemdbd on free loopback ports. With `ca` (the CA of its --tls-cert), HTTP requests
+    go over TLS verified with it."""
+
+    def __init__(self, data_dir, args=(), ca=None):
         self.data_dir = data_dir
+        self.ca = ca
         port_file, http_port_file = data_dir + ".port", data_dir + ".http_port"
         for p in (port_file, http_port_file):
             if os.path.exists(p):
@@ -89,7 +94,11 @@ class Server:
 
     def request(self, method, path, body=None, headers=None, params=None, timeout=30):
         """One HTTP request; returns (status, headers dict (lower-case names), body bytes)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
+        if self.ca:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.http_port, timeout=timeout,
+                                               context=ssl.create_default_context(cafile=self.ca))
+        else:
+            conn = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=timeout)
         if params:
             path += "?" + urllib.parse.urlencode(params)
         conn.request(method, path, body=body, headers=headers or {})
