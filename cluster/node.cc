@@ -259,6 +259,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Start(const ClusterConfig& config, s
     absl::MutexLock l(&rep->applied_mu);
     rep->applied.resize(static_cast<size_t>(config.shards));
   }
+  rep->publishers = std::make_unique<ThreadPool>(16);
   RETURN_IF_ERROR(Connect(rep.get()));
   RETURN_IF_ERROR(EnsureStream(rep.get()));
   RETURN_IF_ERROR(EnsureBucket(rep.get()));

@@ -22,6 +22,7 @@
 #include "cluster/config.h"
 #include "cluster/node.h"
 #include "storage/db.h"
+#include "util/thread_pool.h"
 
 namespace telemdb::cluster {
 
@@ -54,6 +55,9 @@ struct Node::Rep {
   kvStore* config_kv = nullptr;
   natsSubscription* applied_sub = nullptr;
   std::atomic<bool> stopping{false};
+  // Publishes the parts of a request together (node_publish.cc); joined first by ~Rep,
+  // before the connection closes.
+  std::unique_ptr<ThreadPool> publishers;
 
   // Applied reports: per shard, node id -> highest stream sequence it has durably applied.
   absl::Mutex applied_mu;

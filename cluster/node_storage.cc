@@ -245,6 +245,7 @@ bool ParseSlotKey(std::string_view key, uint32_t* shard) {
 Node::Rep::Rep() = default;
 
 Node::Rep::~Rep() {
+  publishers.reset();  // what is queued is published (each bounded by publish_timeout)
   if (applied_sub != nullptr) {
     // Unsubscribe first: Destroy alone leaves the callback live until the connection closes.
     (void)natsSubscription_Unsubscribe(applied_sub);

@@ -214,6 +214,32 @@ class ClusterTest(unittest.TestCase):
         status, headers, _ = self.nodes[1].write(lines, "gw-d", 7)
         self.assertEqual(headers.get("x-telemdb-duplicate"), "true")
         self.assertEqual(self.nats.stream_messages(), before + len(shards))
+
+        # The same for real: a fourth node (a front door only: every slot is taken) whose
+        # process dies like kill -9 after its second part was accepted
+        # (TELEMDB_TEST_CRASH_AFTER_PARTS). The client sees its connection drop, retries
+        # through another node, and every point is stored exactly once.
+        os.environ["TELEMDB_TEST_CRASH_AFTER_PARTS"] = "2"
+        try:
+            door = Node(self.tmp.name, "door", self.nats, P)
+        finally:
+            del os.environ["TELEMDB_TEST_CRASH_AFTER_PARTS"]
+        lines, pts = self.oracle.batch(self.rng, devices=20)
+        shards = {self.oracle.shard(d) for d, _ in pts}
+        self.assertGreater(len(shards), 2)
+        before = self.nats.stream_messages()
+        with self.assertRaises(Exception):  # the connection drops: no answer
+            door.write(lines, "gw-f", 1, timeout=30)
+        self.assertEqual(door.server.proc.wait(timeout=30), 137)
+        door.server.log.close()
+        door.server = None
+        self.assertIn("cluster.test_crash", door.log())
+        self.assertEqual(self.nats.stream_messages(), before + 2)
+        status, headers, body = self.nodes[1].write(lines, "gw-f", 1)
+        self.assertEqual(status, 204, body)
+        self.assertIsNone(headers.get("x-telemdb-duplicate"))
+        self.assertEqual(self.nats.stream_messages(), before + len(shards))
+        self.oracle.acked.update(pts)
         stored = check_replicated(self, self.nodes, self.oracle, R)
 
         # A part the owners' engines refuse (v is a float series; here an integer): the
