@@ -180,7 +180,13 @@ class ShardConsumer {
       natsMsgList list = {nullptr, 0};
       jsErrCode je = static_cast<jsErrCode>(0);
       natsStatus s = natsSubscription_Fetch(&list, sub_, 64, 1000, &je);
-      if (s == NATS_TIMEOUT) caught_up_ = true;
+      // Nothing pending at the time of this fetch (it timed out, or got less than it asked
+      // for): the backlog is read. The lease loop is woken to announce it at once.
+      if (!caught_up_ && (s == NATS_TIMEOUT || (s == NATS_OK && list.Count < 64))) {
+        caught_up_ = true;
+        absl::MutexLock l(&rep_->lease_wait_mu);
+        rep_->lease_wait_cv.SignalAll();
+      }
       const uint64_t before = applied_;
       if (s == NATS_OK) {
         const bool ok = ApplyBatch(&list);

@@ -9,9 +9,13 @@ prints the acknowledged values/s. For cluster runs it also waits until every par
 applied by R owners (from /metrics) and prints that "stored" rate. Every process shares the
 same cores, so this measures the log hop's overhead, not scaling.
 
-  bench/cluster/cluster_bench.py [--scale 100] [--hours 4] [--shards 64] [--runs 1]
+After each SYNC load it times a set of queries (QUERIES, p50 of --query-runs) through
+node 1's HTTP /query: through the coordinator on a cluster node, directly on the single node.
+
+  bench/cluster/cluster_bench.py [--scale 100] [--hours 4] [--shards 64] [--query-runs 5]
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -50,6 +54,41 @@ def cpu_seconds(pids):
     return total
 
 
+# Over the fleet file (telemdb-fleetgen: 2026-01-01T00:00Z on, `readings` and `diagnostics`
+# of trucks tagged name and fleet).
+QUERIES = [
+    ("one truck, mean/1m, 1 h", "SELECT mean(velocity) FROM readings WHERE name = 'truck_7' AND "
+     "time >= '2026-01-01T00:00:00Z' AND time < '2026-01-01T01:00:00Z' GROUP BY time(1m)"),
+    ("fleet mean/max per 10 min, all", "SELECT mean(velocity), max(velocity) FROM readings WHERE "
+     "time >= '2026-01-01T00:00:00Z' AND time < '2026-01-02T00:00:00Z' GROUP BY time(10m), "
+     "fleet"),
+    ("last fuel_state every truck", "SELECT last(fuel_state) FROM diagnostics GROUP BY name"),
+    ("count all readings", "SELECT count(velocity) FROM readings"),
+    ("p95 velocity per fleet", "SELECT percentile(velocity, 95) FROM readings GROUP BY fleet"),
+]
+
+
+def time_queries(server, runs):
+    """p50 ms of each query through `server`'s /query (and the answer's row count)."""
+    # A cluster node answers once every shard has a caught-up replica announced.
+    wait_until(lambda: b'"error"' not in server.request(
+        "GET", "/query", params={"q": "SHOW MEASUREMENTS"})[2], 60, 0.2, "a cluster answer")
+    out = []
+    for name, q in QUERIES:
+        times, rows = [], 0
+        for _ in range(runs):
+            t0 = time.time()
+            status, _, body = server.request("GET", "/query", params={"q": q}, timeout=300)
+            times.append((time.time() - t0) * 1000)
+            if status != 200 or b'"error"' in body:
+                raise RuntimeError("%s: %d %s" % (q, status, body[:300]))
+            rows = sum(len(s["values"]) for r in json.loads(body)["results"]
+                       for s in r.get("series", []))
+        times.sort()
+        out.append((name, times[len(times) // 2], rows))
+    return out
+
+
 def ingest(port, lp, ack):
     t0 = time.time()
     p = subprocess.run([os.path.join(BINARY, "bench", "tool", "telemdb-bench"), "ingest", lp,
@@ -63,7 +102,7 @@ def ingest(port, lp, ack):
     return float(kv["values_per_s"]), int(kv["values"]), time.time() - t0, brief
 
 
-def run(setup, ack, lp, shards):
+def run(setup, ack, lp, shards, query_runs=0):
     with tempfile.TemporaryDirectory() as tmp:
         if setup == 0:
             s = Server(os.path.join(tmp, "single"), ["--auth", "none"])
@@ -72,9 +111,10 @@ def run(setup, ack, lp, shards):
                 rate, values, secs, line = ingest(s.port, lp, ack)
                 line += "; CPU per value: telemdbd %.2f us" % (
                     (cpu_seconds([s.proc.pid]) - cpu0) / values * 1e6)
+                queries = time_queries(s, query_runs) if query_runs else None
             finally:
                 s.stop()
-            return rate, None, line
+            return rate, None, line, queries
         nats = NatsCluster(os.path.join(tmp, "nats"))
         r = min(2, setup)
         nodes = []
@@ -100,7 +140,8 @@ def run(setup, ack, lp, shards):
                      "telemdbd %.2f us, nats-server %.2f us" % (
                          msgs, values / msgs, size / values, cpu[0] / values * 1e6,
                          cpu[1] / values * 1e6))
-            return rate, stored, line
+            queries = time_queries(nodes[0].server, query_runs) if query_runs else None
+            return rate, stored, line, queries
         except Exception:
             for n in nodes:  # what the nodes said, before their directory goes
                 print("--- %s log tail:\n%s" % (n.node_id, "".join(n.log()[-3000:])),
@@ -119,7 +160,9 @@ def main():
     ap.add_argument("--shards", type=int, default=64)
     ap.add_argument("--setups", default="0,1,2,3")
     ap.add_argument("--acks", default="sync,async")
+    ap.add_argument("--query-runs", type=int, default=5)
     args = ap.parse_args()
+    query_table = {}
     with tempfile.TemporaryDirectory() as tmp:
         lp = os.path.join(tmp, "fleet.lp")
         subprocess.run([os.path.join(BINARY, "bench", "fleet", "telemdb-fleetgen"), "--scale",
@@ -128,14 +171,27 @@ def main():
         print("|---|---|---|---|---|")
         for setup in [int(x) for x in args.setups.split(",")]:
             for ack in args.acks.split(","):
-                rate, stored, line = run(setup, ack, lp, args.shards)
+                rate, stored, line, queries = run(setup, ack, lp, args.shards,
+                                                  args.query_runs if ack == "sync" else 0)
                 name = "single node" if setup == 0 else "%d node%s, R=%d" % (
                     setup, "s" if setup > 1 else "", min(2, setup))
+                if queries:
+                    query_table[name] = queries
                 mode = ("SYNC" if ack == "sync" else
                         ("ASYNC" if setup == 0 else "REPLICATED"))
                 print("| %s | %s | %s | %s | %s |" % (
                     name, mode, "%.0f" % rate if rate else "?",
                     "%.0f" % stored if stored else "-", line), flush=True)
+    if query_table:
+        names = list(query_table)
+        print("\nQuery p50 (ms) through node 1's HTTP /query, %d runs each (rows in the answer):"
+              % args.query_runs)
+        print("| query | rows | " + " | ".join(names) + " |")
+        print("|---|---|" + "---|" * len(names))
+        for i, (qname, _) in enumerate(QUERIES):
+            rows = query_table[names[0]][i][2]
+            print("| %s | %d | %s |" % (qname, rows, " | ".join(
+                "%.1f" % query_table[n][i][1] for n in names)))
 
 
 if __name__ == "__main__":
