@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "query/distributed/grpc_transport.h"
+#include "query/distributed/partial_executor.h"
 #include "util/thread_pool.h"
 #include "util/status_macros.h"
 
@@ -16,7 +17,8 @@ namespace {
 
 namespace qd = query::distributed;
 
-// The ownership bucket's view (refreshed by the node's lease rounds), as the fan-out asks.
+// The ownership bucket's view (refreshed by the node's lease rounds), as the fan-out asks;
+// this node first when it holds the shard.
 class NodeReplicas : public qd::ShardReplicas {
  public:
   explicit NodeReplicas(const cluster::Node* node) : node_(node) {}
@@ -24,12 +26,34 @@ class NodeReplicas : public qd::ShardReplicas {
     std::vector<qd::ReplicaHandle> out;
     for (const cluster::ShardReplica& r : node_->ReplicasOf(shard)) {
       out.push_back(qd::ReplicaHandle{r.node_id, r.query_address});
+      if (r.node_id == node_->config().node_id) std::swap(out.front(), out.back());
     }
     return out;
   }
 
  private:
   const cluster::Node* node_;
+};
+
+// Sub-queries to this node run in process, on the calling thread (no gRPC hop); the others
+// go over gRPC.
+class LocalFirstClient : public qd::PartialQueryClient {
+ public:
+  LocalFirstClient(std::string self, query::Querier* local,
+                   std::unique_ptr<qd::PartialQueryClient> remote)
+      : self_(std::move(self)), local_(local), remote_(std::move(remote)) {}
+  absl::StatusOr<qd::PartialResult> Execute(const qd::ReplicaHandle& replica,
+                                            const qd::SubQuery& query,
+                                            absl::Time deadline) override {
+    if (replica.node_id != self_) return remote_->Execute(replica, query, deadline);
+    if (absl::Now() > deadline) return absl::DeadlineExceededError("sub-query deadline exceeded");
+    return qd::ExecuteSubQuery(query, *local_);
+  }
+
+ private:
+  const std::string self_;
+  query::Querier* local_;
+  std::unique_ptr<qd::PartialQueryClient> remote_;
 };
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
@@ -84,8 +108,10 @@ absl::StatusOr<std::unique_ptr<ClusterQuery>> MakeClusterQuery(cluster::Node* no
     ASSIGN_OR_RETURN(so.pem_private_key, ReadFile(tls.key, "--tls-key"));
     co.credentials = grpc::SslCredentials(so);
   }
-  out->client = std::make_unique<qd::GrpcPartialQueryClient>(co);
+  out->client = std::make_unique<LocalFirstClient>(
+      cc.node_id, local, std::make_unique<qd::GrpcPartialQueryClient>(co));
   qd::CoordinatorOptions opts;
+  opts.fan_out.prefer_first = true;
   opts.sharding.shards = static_cast<uint32_t>(cc.shards);
   opts.sharding.shard_tag = cc.shard_tag;
   out->coordinator =

@@ -49,7 +49,7 @@ absl::StatusOr<PartialResult> ShardFanOut::RunOne(const SubQuery& q) {
   // Healthy replicas first, from the rotating start; replicas that already failed in this
   // query last (they may have recovered, and are better than no answer).
   std::vector<const ReplicaHandle*> order;
-  const size_t first = (rotation_ + q.shard) % replicas.size();
+  const size_t first = options_.prefer_first ? 0 : (rotation_ + q.shard) % replicas.size();
   for (int pass = 0; pass < 2; pass++) {
     for (size_t k = 0; k < replicas.size(); k++) {
       const ReplicaHandle& r = replicas[(first + k) % replicas.size()];
@@ -144,7 +144,7 @@ absl::StatusOr<std::vector<PartialResult>> ShardFanOut::RunCovering(const SubQue
       }
     }
     if (placed) continue;
-    const size_t first = (rotation_ + shard) % reps.size();
+    const size_t first = options_.prefer_first ? 0 : (rotation_ + shard) % reps.size();
     const ReplicaHandle* pick = &reps[first];
     for (size_t k = 0; k < reps.size(); k++) {
       const ReplicaHandle& r = reps[(first + k) % reps.size()];

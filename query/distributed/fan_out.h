@@ -36,6 +36,10 @@ struct FanOutOptions {
   int parallelism = 16;
   // Each attempt's deadline: now + this, capped by the query's deadline. Default: 30 s.
   absl::Duration attempt_timeout = absl::Seconds(30);
+  // Try each shard's replicas in the order ShardReplicas lists them (a cluster node lists
+  // itself first, to read its own shards without a network hop) instead of starting at a
+  // rotating one. Default: false (rotate, spreading concurrent queries).
+  bool prefer_first = false;
 };
 
 struct FanOutStats {
