@@ -22,6 +22,10 @@
 #include "ingest/write_path.h"
 #include "storage/db.h"
 
+namespace telemdb::auth {
+class TokenStore;
+}
+
 namespace telemdb::cluster {
 
 struct NodeSnapshot {
@@ -51,6 +55,13 @@ class Node : public ingest::WriteForwarder {
 
   NodeSnapshot Snapshot() const;
   const ClusterConfig& config() const;
+
+  // Shares `tokens` with every node through the bucket TELEMDB_TOKENS (docs/cluster.md,
+  // "Tokens"): applies the bucket's records, puts the local tokens it lacks, then keeps both
+  // in step until Stop(). `tokens` must outlive Stop(). Errors: Unavailable when the bucket
+  // cannot be reached now (the node keeps trying in the background and serves with its own
+  // tokens meanwhile); FailedPrecondition when already started.
+  absl::Status StartTokenSync(auth::TokenStore* tokens);
 
   struct Rep;
 

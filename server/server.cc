@@ -255,6 +255,12 @@ absl::Status Server::Start() {
     ASSIGN_OR_RETURN(cluster::ClusterConfig cc, cluster::LoadClusterConfig(o.cluster_config));
     ASSIGN_OR_RETURN(r.cluster, cluster::Node::Start(cc, r.db.get()));
     r.writes->SetForwarder(r.cluster.get());
+    // Tokens are the cluster's (docs/cluster.md, "Tokens"): the bucket's records here, ours
+    // (such as the first-start admin token made above) there, then every change both ways.
+    if (absl::Status s = r.cluster->StartTokenSync(r.tokens.get()); !s.ok()) {
+      Log(LogLevel::kWarning, "cluster.tokens_unavailable",
+          {{"error", s.ToString()}, {"note", "serving with this node's own tokens; retrying"}});
+    }
   }
   ASSIGN_OR_RETURN(r.mqtt, StartMqttBridge(o, r.writes.get(), r.authenticator.get(), audit));
   r.ingest = std::make_unique<ingest::IngestService>(
