@@ -170,7 +170,7 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
     if (kvEntry_Operation(e) != kvOp_Put) {
       // Tokens are never deleted (revoked ones stay listed): put ours back.
       Log(LogLevel::kWarning, "cluster.token_key_deleted",
-          {{"key", key}, {"note", "putting this node's record back"}});
+          {{"key", key.substr(0, 64)}, {"note", "putting this node's record back"}});
       PutCurrent([&key](const std::string& id) { return id == key; });
       return;
     }

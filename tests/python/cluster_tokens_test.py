@@ -59,6 +59,14 @@ def token_id(token):
 
 
 class ClusterTokensTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.suite_started = time.time()
+
+    @classmethod
+    def tearDownClass(cls):
+        print("suite wall time %.1f s" % (time.time() - cls.suite_started))
+
     def setUp(self):
         self.started = time.time()
         self.tmp = tempfile.TemporaryDirectory()
