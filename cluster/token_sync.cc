@@ -13,6 +13,7 @@
 // arrive when the watch resumes.
 //
 // Lock order: the TokenStore's change lock, then mu_, then the TokenStore's record lock.
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -34,6 +35,7 @@ namespace telemdb::cluster {
 namespace {
 
 constexpr char kTokenBucket[] = "TELEMDB_TOKENS";
+constexpr char kTokenStream[] = "KV_TELEMDB_TOKENS";  // the bucket's stream
 // How long the thread waits for the next change before it looks at stop and pending puts.
 constexpr int64_t kPollMs = 250;
 // How long the initial values may take to arrive, each.
@@ -125,6 +127,9 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
       absl::MutexLock l(&mu_);
       kv = kv_;
     }
+    // Everything up to the bucket's last revision now is in the watch's initial values (or
+    // gone from the bucket).
+    uint64_t seen = BucketRevision();
     kvWatchOptions wo;
     kvWatchOptions_Init(&wo);
     natsStatus s = kvStore_WatchAll(&watcher_, kv, &wo);
@@ -142,9 +147,12 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
       }
       if (e == nullptr) break;  // the initial values are done
       if (kvEntry_Operation(e) == kvOp_Put) in_bucket.insert(kvEntry_Key(e));
+      seen = std::max(seen, kvEntry_Revision(e));
       Take(e);
       kvEntry_Destroy(e);
     }
+    seen_revision_ = seen;
+    behind_since_ = absl::InfiniteFuture();
     size_t pushed = 0;
     PutCurrent([&](const std::string& id) ABSL_NO_THREAD_SAFETY_ANALYSIS {
       const bool want = in_bucket.count(id) == 0 || pending_.count(id) != 0;
@@ -157,6 +165,39 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
     return absl::OkStatus();
   }
 
+  // The bucket's last revision (its stream's last sequence); 0 when it cannot be read.
+  uint64_t BucketRevision() {
+    jsStreamInfo* si = nullptr;
+    jsErrCode je = static_cast<jsErrCode>(0);
+    if (js_GetStreamInfo(&si, rep_->js, kTokenStream, nullptr, &je) != NATS_OK) return 0;
+    const uint64_t last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    return last;
+  }
+
+  // True when the watch has not delivered a revision the bucket has held for a second: its
+  // consumer was lost (a NATS outage), which the watch itself notices only after missed
+  // heartbeats (~20 s measured); attaching again catches up at once.
+  bool Behind() {
+    const uint64_t last = BucketRevision();
+    const absl::Time now = absl::Now();
+    if (last <= seen_revision_) {
+      behind_since_ = absl::InfiniteFuture();
+      return false;
+    }
+    if (behind_since_ == absl::InfiniteFuture() || seen_revision_ >= behind_target_) {
+      behind_since_ = now;  // behind a revision that may just be on its way
+      behind_target_ = last;
+      return false;
+    }
+    if (now - behind_since_ < absl::Seconds(1)) return false;
+    Log(LogLevel::kWarning, "cluster.tokens_watch_behind",
+        {{"bucket_revision", last},
+         {"seen_revision", seen_revision_},
+         {"note", "attaching again"}});
+    return true;
+  }
+
   void Detach() {
     if (watcher_ == nullptr) return;
     (void)kvWatcher_Stop(watcher_);
@@ -167,6 +208,7 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
   // One change from the bucket.
   void Take(kvEntry* e) {
     const std::string key = kvEntry_Key(e);
+    seen_revision_ = std::max(seen_revision_, kvEntry_Revision(e));
     if (kvEntry_Operation(e) != kvOp_Put) {
       // Tokens are never deleted (revoked ones stay listed): put ours back.
       Log(LogLevel::kWarning, "cluster.token_key_deleted",
@@ -204,7 +246,9 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
     natsStatus s =
         kvStore_Put(&revision, kv_, id.c_str(), record.data(), static_cast<int>(record.size()));
     if (s == NATS_OK) {
-      pending_.erase(id);
+      if (pending_.erase(id) != 0) {
+        Log(LogLevel::kInfo, "cluster.token_put", {{"token_id", id}, {"note", "after a retry"}});
+      }
       return;
     }
     if (pending_.insert(id).second) {
@@ -229,9 +273,12 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
 
   void Loop() {
     absl::Time next_retry = absl::Now();
+    absl::Time next_check = absl::Now() + absl::Seconds(1);
+    bool attach_now = false;
     while (!stop_) {
       if (watcher_ == nullptr) {
-        if (Wait(absl::Seconds(2))) break;
+        if (!attach_now && Wait(absl::Seconds(2))) break;
+        attach_now = false;
         absl::Status s = Attach();
         if (!s.ok() && s.ToString() != last_error_) {
           last_error_ = s.ToString();
@@ -252,6 +299,13 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
              {"note", "attaching again"}});
         Detach();
       }
+      if (watcher_ != nullptr && absl::Now() >= next_check) {
+        next_check = absl::Now() + absl::Seconds(1);
+        if (Behind()) {
+          Detach();
+          attach_now = true;
+        }
+      }
       if (HavePending() && absl::Now() >= next_retry) {
         next_retry = absl::Now() + absl::Seconds(1);
         PutCurrent([this](const std::string& id)
@@ -269,6 +323,9 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
   std::set<std::string> pending_ ABSL_GUARDED_BY(mu_);
   // The thread's (and, before it starts, Start's).
   kvWatcher* watcher_ = nullptr;
+  uint64_t seen_revision_ = 0;  // the highest revision the watch delivered (or skipped)
+  absl::Time behind_since_ = absl::InfiniteFuture();
+  uint64_t behind_target_ = 0;
   std::string last_error_;
   std::thread thread_;
   absl::Mutex wait_mu_;
