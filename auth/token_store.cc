@@ -112,6 +112,15 @@ int64_t TokenStore::Now() const {
 
 namespace {
 
+// A name from the network in an error message: at most 64 bytes of it.
+std::string Quoted(std::string_view s) {
+  std::string out(s.substr(0, 64));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return absl::StrCat("\"", out, s.size() > 64 ? "...\"" : "\"");
+}
+
 bool HasAdmin(const std::vector<Scope>& scopes) {
   for (const auto& s : scopes) {
     if (s.kind == Scope::Kind::kAdmin) return true;
@@ -136,6 +145,20 @@ absl::StatusOr<int64_t> Deadline(int64_t from_ns, absl::Duration d, std::string_
 }
 
 }  // namespace
+
+TokenRecord TokenStore::ToShared(const Record& r) {
+  TokenRecord t;
+  t.id = r.info.id;
+  t.description = r.info.description;
+  t.scopes = r.info.scopes;
+  t.created_ns = r.info.created_ns;
+  t.expires_ns = r.info.expires_ns;
+  t.revoked = r.info.revoked;
+  t.hash = r.hash;
+  t.previous_hash = r.previous_hash;
+  t.previous_expires_ns = r.previous_expires_ns;
+  return t;
+}
 
 absl::Status TokenStore::Persist(const Record& r) {
   nlohmann::json j = {{"id", r.info.id},
@@ -212,10 +235,14 @@ absl::StatusOr<CreatedToken> TokenStore::Create(
   ASSIGN_OR_RETURN(auto secret, NewSecret());
   r.hash = secret.second;
   CreatedToken out{r.info, absl::StrCat(kPrefix, r.info.id, "_", secret.first)};
+  absl::MutexLock change(&change_mu_);
   if (before_store) RETURN_IF_ERROR(before_store(out));
   RETURN_IF_ERROR(Persist(r));
-  absl::MutexLock l(&mu_);
-  tokens_[r.info.id] = std::move(r);
+  {
+    absl::MutexLock l(&mu_);
+    tokens_[r.info.id] = std::move(r);
+  }
+  Announce(out.info.id);
   return out;
 }
 
@@ -245,7 +272,6 @@ absl::StatusOr<Identity> TokenStore::Authenticate(std::string_view token, std::s
   if (!ParseToken(token, &id, &secret)) return absl::UnauthenticatedError("invalid token");
   const std::string hash = Sha256Hex(secret);
   const int64_t now = Now();
-  Record to_persist;
   bool persist = false;
   bool report_idle = false;
   Identity identity;
@@ -266,7 +292,6 @@ absl::StatusOr<Identity> TokenStore::Authenticate(std::string_view token, std::s
       // the request.
       if (now - r.last_persisted_use_ns > 60'000'000'000LL) {
         r.last_persisted_use_ns = now;
-        to_persist = r;
         persist = true;
       }
       identity.name = r.info.id;
@@ -280,7 +305,18 @@ absl::StatusOr<Identity> TokenStore::Authenticate(std::string_view token, std::s
         absl::StrCat("unused for more than ", absl::FormatDuration(options_.idle_expiry)));
   }
   if (!usable.ok()) return usable;
-  if (persist) (void)Persist(to_persist);  // last use is best effort
+  // Last use is best effort: skipped while a change is being made (and tried again a minute
+  // later), so that authentication never waits for a change (which may wait for its hook).
+  if (persist && change_mu_.TryLock()) {
+    Record current;
+    {
+      absl::MutexLock l(&mu_);
+      auto it = tokens_.find(id);
+      if (it != tokens_.end()) current = it->second;
+    }
+    if (!current.info.id.empty()) (void)Persist(current);
+    change_mu_.Unlock();
+  }
   return identity;
 }
 
@@ -298,6 +334,7 @@ absl::StatusOr<CreatedToken> TokenStore::Rotate(const std::string& id, absl::Dur
   if (overlap < absl::ZeroDuration())
     return absl::InvalidArgumentError("overlap must not be negative");
   ASSIGN_OR_RETURN(auto secret, NewSecret());
+  absl::MutexLock change(&change_mu_);
   Record copy;
   {
     absl::MutexLock l(&mu_);
@@ -314,10 +351,12 @@ absl::StatusOr<CreatedToken> TokenStore::Rotate(const std::string& id, absl::Dur
     copy = r;
   }
   RETURN_IF_ERROR(Persist(copy));
+  Announce(id);
   return CreatedToken{copy.info, absl::StrCat(kPrefix, id, "_", secret.first)};
 }
 
 absl::Status TokenStore::Revoke(const std::string& id) {
+  absl::MutexLock change(&change_mu_);
   Record copy;
   {
     absl::MutexLock l(&mu_);
@@ -326,7 +365,83 @@ absl::Status TokenStore::Revoke(const std::string& id) {
     it->second.info.revoked = true;
     copy = it->second;
   }
+  RETURN_IF_ERROR(Persist(copy));
+  Announce(id);
+  return absl::OkStatus();
+}
+
+void TokenStore::SetOnChange(ChangeHook hook) {
+  absl::MutexLock l(&mu_);
+  on_change_ = std::move(hook);
+}
+
+void TokenStore::Announce(const std::string& id) {
+  ChangeHook hook;
+  std::string record;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = tokens_.find(id);
+    if (!on_change_ || it == tokens_.end()) return;
+    hook = on_change_;
+    record = SerializeTokenRecord(ToShared(it->second));
+  }
+  hook(id, record);
+}
+
+absl::Status TokenStore::Apply(std::string_view record, std::string_view key) {
+  ASSIGN_OR_RETURN(TokenRecord in, ParseTokenRecord(record));
+  if (!key.empty() && key != in.id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token record for ", in.id, " arrived under key ", Quoted(key),
+                     "; a token's record must be stored under its id"));
+  }
+  ASSIGN_OR_RETURN(std::vector<Scope> scopes, ParseScopes(in.scopes));
+  in.scopes.clear();
+  for (const auto& s : scopes) in.scopes.push_back(s.ToString());  // canonical, as Create
+  absl::MutexLock change(&change_mu_);
+  bool keep_revoked = false;
+  Record copy;
+  {
+    absl::MutexLock l(&mu_);
+    auto [it, fresh] = tokens_.try_emplace(in.id);
+    Record& r = it->second;
+    if (!fresh) {
+      const TokenRecord have = ToShared(r);
+      if (have == in) return absl::OkStatus();  // ours, coming back
+      keep_revoked = have.revoked && !in.revoked;
+    }
+    if (!keep_revoked) {
+      // Shared fields from the record; last use and idle bookkeeping stay this node's.
+      r.info.id = in.id;
+      r.info.description = in.description;
+      r.info.scopes = in.scopes;
+      r.info.created_ns = in.created_ns;
+      r.info.expires_ns = in.expires_ns;
+      r.info.revoked = in.revoked;
+      r.info.admin = HasAdmin(scopes);
+      r.scopes = std::move(scopes);
+      r.hash = in.hash;
+      r.previous_hash = in.previous_hash;
+      r.previous_expires_ns = in.previous_expires_ns;
+      copy = r;
+    }
+  }
+  if (keep_revoked) {
+    // Revoked wins; announce the revocation again so that the others learn it too.
+    Announce(in.id);
+    return absl::OkStatus();
+  }
   return Persist(copy);
+}
+
+std::vector<std::pair<std::string, std::string>> TokenStore::SharedRecords() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, r] : tokens_) out.emplace_back(id, SerializeTokenRecord(ToShared(r)));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace telemdb::auth

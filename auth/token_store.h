@@ -5,7 +5,12 @@
 // is stored; the whole token is shown once, at creation or rotation. Every character is in
 // [A-Za-z0-9_-].
 //
-// Thread safety: thread-safe.
+// In a cluster every node keeps its own store, and the stores share their records
+// (auth/token_record.h) through a change hook (SetOnChange) and Apply, which carry no
+// transport: cluster/token_sync.cc connects them to a JetStream bucket (docs/cluster.md).
+//
+// Thread safety: thread-safe. Changes (Create, Rotate, Revoke, Apply) are serialized and
+// persisted in the order they take effect; Authenticate never waits for one.
 #ifndef TELEMDB_AUTH_TOKEN_STORE_H_
 #define TELEMDB_AUTH_TOKEN_STORE_H_
 
@@ -13,6 +18,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -20,6 +26,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "auth/scopes.h"
+#include "auth/token_record.h"
 
 namespace telemdb::storage {
 class Db;
@@ -91,6 +98,27 @@ class TokenStore {
   // Errors: NotFound.
   absl::Status Revoke(const std::string& id);
 
+  // Told (id, SerializeTokenRecord form) after a Create, Rotate or Revoke is persisted here,
+  // and when Apply keeps a revoked record over an incoming one that is not (so the revocation
+  // is announced again); never for a last-use update or a record Apply takes. Called on the
+  // changing thread, with changes serialized: it may block (it delays the next change, not
+  // authentication) and must not call back into this store's change methods. Replaces the
+  // previous hook; an empty function removes it. Default: none.
+  using ChangeHook = std::function<void(const std::string& id, const std::string& record)>;
+  void SetOnChange(ChangeHook hook);
+
+  // Takes a record that changed elsewhere (SerializeTokenRecord form; `key`, when not
+  // empty, is the name it arrived under and must be its id), and persists it, keeping this
+  // node's last use. A revoked token stays revoked: a record that is not revoked does not
+  // replace a revoked one (the hook is told the revoked one instead). Otherwise the record
+  // replaces what this store has: among records that are not revoked, the last applied wins.
+  // Errors: InvalidArgument for a malformed record (naming the field) or a key that is not
+  // its id; errors of the database.
+  absl::Status Apply(std::string_view record, std::string_view key = "");
+
+  // Every token's shared record: (id, SerializeTokenRecord form), by id.
+  std::vector<std::pair<std::string, std::string>> SharedRecords() const;
+
  private:
   struct Record {
     TokenInfo info;
@@ -101,7 +129,10 @@ class TokenStore {
     int64_t last_persisted_use_ns = 0;
     bool idle_reported = false;
   };
-  absl::Status Persist(const Record& r);
+  static TokenRecord ToShared(const Record& r);
+  absl::Status Persist(const Record& r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(change_mu_);
+  // Tells the hook about token `id`'s current record. REQUIRES: change_mu_ held, mu_ not.
+  void Announce(const std::string& id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(change_mu_);
   int64_t Now() const;
   // Why the token is unusable now (expired, revoked, idle), or OK.
   absl::Status CheckUsable(Record& r, bool previous, int64_t now, bool* report_idle)
@@ -109,8 +140,13 @@ class TokenStore {
 
   storage::Db* db_;
   TokenStoreOptions options_;
+  // Serializes changes and their persisting (taken before mu_): the database always ends
+  // with the record memory has. Authenticate takes it only to persist a last use, and then
+  // only when it is free.
+  absl::Mutex change_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, Record> tokens_ ABSL_GUARDED_BY(mu_);
+  ChangeHook on_change_ ABSL_GUARDED_BY(mu_);
 };
 
 // Splits `tdb_<id>_<secret>`; false when malformed.

@@ -283,6 +283,7 @@ Node::~Node() { Stop(); }
 
 void Node::Stop() {
   if (!rep_ || rep_->stopping.exchange(true)) return;
+  StopTokenSync(rep_.get());
   {
     absl::MutexLock l(&rep_->lease_wait_mu);
     rep_->lease_wait_cv.SignalAll();

@@ -22,6 +22,10 @@
 #include "ingest/write_path.h"
 #include "storage/db.h"
 
+namespace telemdb::auth {
+class TokenStore;
+}
+
 namespace telemdb::cluster {
 
 struct NodeSnapshot {
@@ -67,6 +71,12 @@ class Node : public ingest::WriteForwarder {
   // A node that has just taken the shard over and is still reading its backlog is not
   // listed: its answer could miss points. Empty when no such node is known.
   std::vector<ShardReplica> ReplicasOf(uint32_t shard) const;
+  // Shares `tokens` with every node through the bucket TELEMDB_TOKENS (docs/cluster.md,
+  // "Tokens"): applies the bucket's records, puts the local tokens it lacks, then keeps both
+  // in step until Stop(). `tokens` must outlive Stop(). Errors: Unavailable when the bucket
+  // cannot be reached now (the node keeps trying in the background and serves with its own
+  // tokens meanwhile); FailedPrecondition when already started.
+  absl::Status StartTokenSync(auth::TokenStore* tokens);
 
   struct Rep;
 

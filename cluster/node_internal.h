@@ -38,6 +38,8 @@ absl::Status NatsError(std::string_view what, natsStatus s,
 
 // One owned shard being consumed (node_storage.cc).
 class ShardConsumer;
+// Tokens shared through the bucket TELEMDB_TOKENS (token_sync.cc).
+class TokenSync;
 
 // A key of a bucket with its value and revision.
 struct KvItem {
@@ -86,6 +88,7 @@ struct Node::Rep {
 
   std::atomic<uint64_t> messages_applied{0}, messages_rejected{0}, parts_published{0},
       parts_duplicate{0};
+  std::shared_ptr<TokenSync> token_sync;  // StartTokenSync (token_sync.cc)
 
   Rep();  // both in node_storage.cc, where ShardConsumer is complete
   ~Rep();
@@ -97,6 +100,9 @@ struct Node::Rep {
   void StartConsumer(uint32_t shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
   void StopConsumer(uint32_t shard, bool delete_durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
 };
+
+// Stops the token sync, if started (token_sync.cc). Idempotent.
+void StopTokenSync(Node::Rep* rep);
 
 std::string SlotKey(uint32_t shard, int slot);
 // The value of a node's liveness key `node.<id>`: "<unix ms>\n<query address>\n<caught-up

@@ -262,6 +262,12 @@ absl::Status Server::Start() {
   if (cluster_config) {
     ASSIGN_OR_RETURN(r.cluster, cluster::Node::Start(*cluster_config, r.db.get()));
     r.writes->SetForwarder(r.cluster.get());
+    // Tokens are the cluster's (docs/cluster.md, "Tokens"): the bucket's records here, ours
+    // (such as the first-start admin token made above) there, then every change both ways.
+    if (absl::Status s = r.cluster->StartTokenSync(r.tokens.get()); !s.ok()) {
+      Log(LogLevel::kWarning, "cluster.tokens_unavailable",
+          {{"error", s.ToString()}, {"note", "serving with this node's own tokens; retrying"}});
+    }
   }
   ASSIGN_OR_RETURN(r.mqtt, StartMqttBridge(o, r.writes.get(), r.authenticator.get(), audit));
   r.ingest = std::make_unique<ingest::IngestService>(
