@@ -309,6 +309,11 @@ void Node::SetQueryAddress(const std::string& address) {
   rep_->query_address = address;
 }
 
+std::vector<ShardReplica> Node::Members() const {
+  absl::MutexLock l(&rep_->snap_mu);
+  return rep_->members;
+}
+
 std::vector<ShardReplica> Node::ReplicasOf(uint32_t shard) const {
   absl::MutexLock l(&rep_->snap_mu);
   if (shard >= rep_->replicas.size()) return {};

@@ -71,6 +71,9 @@ class Node : public ingest::WriteForwarder {
   // A node that has just taken the shard over and is still reading its backlog is not
   // listed: its answer could miss points. Empty when no such node is known.
   std::vector<ShardReplica> ReplicasOf(uint32_t shard) const;
+  // Every live node of the cluster (its liveness key is fresh) that announced a query
+  // address, this one included, as of the last lease round; by node id.
+  std::vector<ShardReplica> Members() const;
   // Shares `tokens` with every node through the bucket TELEMDB_TOKENS (docs/cluster.md,
   // "Tokens"): applies the bucket's records, puts the local tokens it lacks, then keeps both
   // in step until Stop(). `tokens` must outlive Stop(). Errors: Unavailable when the bucket

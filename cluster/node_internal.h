@@ -81,6 +81,7 @@ struct Node::Rep {
   std::string query_address ABSL_GUARDED_BY(snap_mu);
   // shard -> caught-up holders, rebuilt by every lease round from the bucket.
   std::vector<std::vector<ShardReplica>> replicas ABSL_GUARDED_BY(snap_mu);
+  std::vector<ShardReplica> members ABSL_GUARDED_BY(snap_mu);
   void PublishOwned() ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
   std::thread lease_thread;
   absl::Mutex lease_wait_mu;

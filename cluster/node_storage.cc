@@ -336,8 +336,11 @@ void Node::Rep::UpdateReplicas(const std::map<std::string, KvItem>& items) {
       table[shard].push_back(std::move(r));
     }
   }
+  std::vector<ShardReplica> nodes;
+  for (const auto& [id, info] : live) nodes.push_back(ShardReplica{id, info.first});
   absl::MutexLock l(&snap_mu);
   replicas = std::move(table);
+  members = std::move(nodes);
 }
 
 absl::Status Node::Rep::LeaseRound(bool claim) {

@@ -109,6 +109,9 @@ class AdminService : public v1::AdminService::CallbackService {
   auth::IdentityStats* identity_stats = nullptr;
   // The alert engine (rule calls). Default: none (they fail with FailedPrecondition).
   alert::AlertEngine* alerts = nullptr;
+  // Verifies every cluster node's audit chain (VerifyAudit with cluster = true; this node's
+  // through DoVerifyAudit). Default: none (not a cluster node: FailedPrecondition).
+  std::function<absl::Status(v1::VerifyAuditResponse*)> verify_cluster_audit;
 
   // Told about every admin action (identity, action, outcome) and every denial of an
   // authenticated caller (failed authentication is audited by the Authenticator).

@@ -110,8 +110,17 @@ grpc::ServerUnaryReactor* AdminService::RevokeToken(grpc::CallbackServerContext*
 }
 
 grpc::ServerUnaryReactor* AdminService::VerifyAudit(grpc::CallbackServerContext* ctx,
-                                                    const v1::VerifyAuditRequest*,
+                                                    const v1::VerifyAuditRequest* req,
                                                     v1::VerifyAuditResponse* resp) {
+  if (req->cluster()) {
+    return Run(ctx, "audit verify --cluster", [this, resp](const auth::Identity&) {
+      if (!verify_cluster_audit) {
+        return absl::FailedPreconditionError(
+            "audit verify --cluster: this server is not a cluster node (telemdbd --cluster)");
+      }
+      return verify_cluster_audit(resp);
+    });
+  }
   return Run(ctx, "audit verify",
              [this, resp](const auth::Identity&) { return DoVerifyAudit(resp); });
 }

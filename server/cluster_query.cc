@@ -6,7 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
+#include "telemdb/v1/admin.grpc.pb.h"
 #include "query/distributed/grpc_transport.h"
 #include "query/distributed/partial_executor.h"
 #include "util/thread_pool.h"
@@ -108,6 +111,8 @@ absl::StatusOr<std::unique_ptr<ClusterQuery>> MakeClusterQuery(cluster::Node* no
     ASSIGN_OR_RETURN(so.pem_private_key, ReadFile(tls.key, "--tls-key"));
     co.credentials = grpc::SslCredentials(so);
   }
+  out->credentials = co.credentials ? co.credentials : grpc::InsecureChannelCredentials();
+  out->node_token = node_token;
   out->client = std::make_unique<LocalFirstClient>(
       cc.node_id, local, std::make_unique<qd::GrpcPartialQueryClient>(co));
   qd::CoordinatorOptions opts;
@@ -117,6 +122,65 @@ absl::StatusOr<std::unique_ptr<ClusterQuery>> MakeClusterQuery(cluster::Node* no
   out->coordinator =
       std::make_unique<qd::Coordinator>(out->replicas.get(), out->client.get(), opts);
   return out;
+}
+
+absl::Status VerifyClusterAudit(
+    const cluster::Node& node, const ClusterQuery& cq,
+    const std::function<absl::Status(v1::VerifyAuditResponse*)>& local, absl::Duration timeout,
+    v1::VerifyAuditResponse* resp) {
+  const std::vector<cluster::ShardReplica> members = node.Members();
+  if (members.empty()) {
+    return absl::UnavailableError(
+        "audit verify --cluster: no live node known yet (the ownership bucket has none)");
+  }
+  std::vector<v1::NodeAudit> answers(members.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < members.size(); i++) {
+    threads.emplace_back([&, i] {
+      const cluster::ShardReplica& m = members[i];
+      v1::NodeAudit& a = answers[i];
+      a.set_node(m.node_id);
+      a.set_address(m.query_address);
+      v1::VerifyAuditResponse r;
+      absl::Status s;
+      if (m.node_id == node.config().node_id) {
+        s = local(&r);
+      } else {
+        auto stub = v1::AdminService::NewStub(grpc::CreateChannel(m.query_address, cq.credentials));
+        grpc::ClientContext ctx;
+        ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+        if (!cq.node_token.empty()) ctx.AddMetadata("authorization", "Bearer " + cq.node_token);
+        grpc::Status g = stub->VerifyAudit(&ctx, v1::VerifyAuditRequest(), &r);
+        if (!g.ok()) {
+          s = absl::Status(static_cast<absl::StatusCode>(g.error_code()), g.error_message());
+        }
+      }
+      if (!s.ok()) {
+        a.set_error(s.ToString());
+        return;
+      }
+      a.set_ok(r.ok());
+      a.set_records(r.records());
+      a.set_problem(r.problem());
+      *a.mutable_gaps() = r.gaps();
+      a.set_unacknowledged_gaps(r.unacknowledged_gaps());
+    });
+  }
+  for (auto& t : threads) t.join();
+  bool ok = true;
+  uint64_t records = 0;
+  for (v1::NodeAudit& a : answers) {
+    ok = ok && a.ok() && a.error().empty();
+    records += a.records();
+    if (!a.ok() && resp->problem().empty()) {
+      resp->set_problem(absl::StrCat("node ", a.node(), ": ",
+                                     a.error().empty() ? a.problem() : a.error()));
+    }
+    *resp->add_nodes() = std::move(a);
+  }
+  resp->set_ok(ok);
+  resp->set_records(records);
+  return absl::OkStatus();
 }
 
 }  // namespace telemdb::server

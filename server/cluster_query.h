@@ -7,18 +7,22 @@
 #ifndef TELEMDB_SERVER_CLUSTER_QUERY_H_
 #define TELEMDB_SERVER_CLUSTER_QUERY_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "cluster/node.h"
+#include "telemdb/v1/admin.pb.h"
 #include "query/distributed/coordinator.h"
 #include "query/engine/querier.h"
 #include "server/tls.h"
 
 namespace grpc {
+class ChannelCredentials;
 class Service;
-}
+}  // namespace grpc
 namespace telemdb {
 class ThreadPool;
 namespace auth {
@@ -37,8 +41,20 @@ struct ClusterQuery {
   std::unique_ptr<query::distributed::ShardReplicas> replicas;
   std::unique_ptr<query::distributed::PartialQueryClient> client;
   std::unique_ptr<query::distributed::Coordinator> coordinator;  // the front doors' backend
+  // How this node calls the others (TLS or not, the node credential).
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::string node_token;
   ~ClusterQuery();
 };
+
+// `admin audit verify --cluster` (docs/cluster.md, "Audit"): asks every live node to verify
+// its own chain (this node through `local`), over gRPC with the node credential, all at
+// once, each within `timeout`. resp->ok is true only when every node answered intact; a node
+// that cannot be asked is listed with its error.
+absl::Status VerifyClusterAudit(
+    const cluster::Node& node, const ClusterQuery& cq,
+    const std::function<absl::Status(v1::VerifyAuditResponse*)>& local, absl::Duration timeout,
+    v1::VerifyAuditResponse* resp);
 
 // `node_token`: the node credential (cluster::LoadNodeToken), sent with every sub-query.
 // `tls`: this node's listener TLS; when on, peers are called over TLS verified with the

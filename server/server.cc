@@ -318,6 +318,12 @@ absl::Status Server::Start() {
                      MakeClusterQuery(r.cluster.get(), ao.node_token, o.tls, r.querier.get(),
                                       r.authenticator.get(), std::max(2, o.query_threads)));
     r.query->backend = r.cluster_query->coordinator.get();
+    r.admin->verify_cluster_audit = [&r](v1::VerifyAuditResponse* resp) {
+      return VerifyClusterAudit(
+          *r.cluster, *r.cluster_query,
+          [&r](v1::VerifyAuditResponse* mine) { return r.admin->DoVerifyAudit(mine); },
+          absl::Seconds(30), resp);
+    };
   }
   ASSIGN_OR_RETURN(r.realtime, Realtime::Start({r.db.get(), r.authenticator.get(), audit, &r.calls,
                                                 o.memory_budget, std::max(4, o.worker_threads / 2)},

@@ -310,6 +310,12 @@ class ClusterTest(unittest.TestCase):
                     self.assertEqual(diffs[:5], [], "%s through %s" % (q, n.node_id))
             print("%d queries x 3 nodes equal the single node in %.1f s"
                   % (len(QUERIES), time.time() - t0))
+            # --cluster on a single node: a clear refusal.
+            code, _, err = Server.cli(type("Admin", (), {"port": single.port, "token": "",
+                                                         "data_dir": single.data_dir})(),
+                                      "admin", "audit", "verify", "--cluster")
+            self.assertNotEqual(code, 0)
+            self.assertIn("not a cluster node", err)
         finally:
             single.stop()
         # Some node holds only part of the data (the first node to start claims a slot of
@@ -322,6 +328,23 @@ class ClusterTest(unittest.TestCase):
             held[n.node_id] = series[0]["values"][0][1] if series else 0
         self.assertTrue(any(c < len(lines) for c in held.values()),
                         "every node holds every point: no fan-out was tested: %s" % held)
+        # The audit chains: each node keeps its own; `audit verify --cluster` through any
+        # node has every node verify its own and names the one that is broken.
+        code, out, err = self.nodes[1].server.cli("admin", "audit", "verify", "--cluster")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(sorted(l.split(":")[0] for l in out.splitlines()), ["t0", "t1", "t2"])
+        self.assertTrue(all("audit log intact" in l for l in out.splitlines()), out)
+        path = os.path.join(self.nodes[2].data_dir, "audit.log")
+        with open(path, "rb") as f:
+            data = bytearray(f.read())
+        i = data.index(b'"ok"')  # an early record's outcome
+        data[i + 1:i + 3] = b"OK"
+        with open(path, "wb") as f:
+            f.write(data)
+        code, out, err = self.nodes[0].server.cli("admin", "audit", "verify", "--cluster")
+        self.assertEqual(code, 1, out + err)
+        self.assertIn("telemdb: node t2: audit log broken", err)
+        self.assertEqual(sorted(l.split(":")[0] for l in out.splitlines()), ["t0", "t1"])
         # A forged node credential is refused.
         st, _, body = self.nodes[0].server.request(
             "GET", "/query", headers={"Authorization": "Bearer tdbnode_wrong"},
