@@ -98,6 +98,9 @@ struct Node::Rep {
   absl::Status LeaseRound(bool claim);
   // Rebuilds `replicas` from a scan of the ownership bucket.
   void UpdateReplicas(const std::map<std::string, KvItem>& items);
+  // Deletes the durable consumers of nodes with no liveness key and no slot.
+  void RemoveDeadConsumers(const std::map<std::string, KvItem>& items);
+  uint64_t rounds = 0;  // lease rounds with claims, for RemoveDeadConsumers
   void StartConsumer(uint32_t shard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
   void StopConsumer(uint32_t shard, bool delete_durable) ABSL_EXCLUSIVE_LOCKS_REQUIRED(own_mu);
 };

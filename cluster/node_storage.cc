@@ -73,6 +73,9 @@ class ShardConsumer {
 
   // Whether a fetch has found nothing pending since Start: the backlog was read once.
   bool caught_up() const { return caught_up_; }
+  // Whether the durable consumer is gone (removed while this node was cut off from NATS
+  // longer than its lease): the lease loop then makes a new one.
+  bool lost() const { return lost_; }
 
  private:
   void Report(std::string_view rejected_why = {}) {
@@ -193,6 +196,7 @@ class ShardConsumer {
         natsMsgList_Destroy(&list);
         if (!ok) absl::SleepFor(absl::Milliseconds(200));
       } else if (s != NATS_TIMEOUT) {
+        if (s == NATS_NOT_FOUND || je == JSConsumerNotFoundErr) lost_ = true;
         if (s != last_error_) {
           Log(LogLevel::kWarning, "cluster.fetch_failed",
               {{"shard", shard_}, {"error", natsStatus_GetText(s)}});
@@ -210,6 +214,7 @@ class ShardConsumer {
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> caught_up_{false};
+  std::atomic<bool> lost_{false};
   uint64_t applied_ = 0;  // only the thread touches it after Start
   absl::Time last_report_;
   natsStatus last_error_ = NATS_OK;
@@ -395,6 +400,7 @@ absl::Status Node::Rep::LeaseRound(bool claim) {
 
   ASSIGN_OR_RETURN(auto items, ScanBucket(kv));
   UpdateReplicas(items);
+  if (claim && ++rounds % 10 == 0) RemoveDeadConsumers(items);
   int live = 0;
   for (const auto& [key, item] : items) {
     if (key.starts_with("node.")) live++;
@@ -405,7 +411,12 @@ absl::Status Node::Rep::LeaseRound(bool claim) {
   }
   for (const auto& [key, rev] : held) {
     uint32_t shard = 0;
-    if (ParseSlotKey(key, &shard)) StartConsumer(shard);
+    if (!ParseSlotKey(key, &shard)) continue;
+    if (auto c = consumers.find(shard); c != consumers.end() && c->second->lost()) {
+      Log(LogLevel::kWarning, "cluster.consumer_lost", {{"shard", shard}});
+      StopConsumer(shard, /*delete_durable=*/false);
+    }
+    StartConsumer(shard);
   }
   if (!claim) return absl::OkStatus();
   live = std::max(live, 1);
@@ -433,6 +444,35 @@ absl::Status Node::Rep::LeaseRound(bool claim) {
     }
   }
   return absl::OkStatus();
+}
+
+// A node gone longer than its lease has lost its liveness key and every slot (the bucket's
+// TTL); its durable consumers only keep state in the stream. The first live node to notice
+// removes them (every 10th lease round). A node that comes back later claims slots anew and
+// makes fresh consumers.
+void Node::Rep::RemoveDeadConsumers(const std::map<std::string, KvItem>& items) {
+  std::set<std::string> live;
+  for (const auto& [key, item] : items) {
+    if (key.starts_with("node.")) live.insert(key.substr(5));
+    uint32_t shard = 0;
+    if (ParseSlotKey(key, &shard)) live.insert(item.value);  // a slot holder, to be safe
+  }
+  jsConsumerNamesList* names = nullptr;
+  if (js_ConsumerNames(&names, js, kStream, nullptr, nullptr) != NATS_OK || names == nullptr) {
+    return;  // tried again in 10 rounds
+  }
+  for (int i = 0; i < names->Count; i++) {
+    const std::string_view name = names->List[i];
+    const size_t last = name.rfind('_');
+    if (!name.starts_with("tdb_") || last == std::string_view::npos || last < 4) continue;
+    const std::string node(name.substr(4, last - 4));
+    if (node.empty() || live.count(node) != 0) continue;
+    if (js_DeleteConsumer(js, kStream, names->List[i], nullptr, nullptr) == NATS_OK) {
+      Log(LogLevel::kInfo, "cluster.dead_consumer_removed",
+          {{"consumer", std::string(name)}, {"node", node}});
+    }
+  }
+  jsConsumerNamesList_Destroy(names);
 }
 
 void Node::Rep::LeaseLoop() {

@@ -457,6 +457,11 @@ class ClusterTest(unittest.TestCase):
         # The new owners caught up from the log: every point, written before or after the
         # kill, is on R live nodes.
         check_replicated(self, live, self.oracle, R, wait_s=60)
+        # The dead node's durable consumers are removed by a live node (every 10th lease
+        # round: ~10 s here), so they stop holding state in the stream.
+        wait_until(lambda: not any("_%s_" % victim.node_id in name
+                                   for name in self.nats.consumers()), 60,
+                   what="the dead node's consumers to be removed")
         # Queries through any live node answer exactly what was acknowledged.
         for n in live:
             wait_until(lambda: queryable(n), 30, what="%s to answer" % n.node_id)
