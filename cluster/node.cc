@@ -120,45 +120,54 @@ absl::Status EnsureStream(Node::Rep* r) {
   return absl::OkStatus();
 }
 
-absl::Status EnsureBucket(Node::Rep* r) {
-  const ClusterConfig& c = r->cfg;
-  natsStatus s = js_KeyValue(&r->kv, r->js, kBucket);
+}  // namespace
+
+absl::Status OpenOrCreateBucket(Node::Rep* r, const char* name, const char* description,
+                                absl::Duration ttl, kvStore** out, absl::Duration* have_ttl) {
+  kvStore* kv = nullptr;
+  natsStatus s = js_KeyValue(&kv, r->js, name);
   if (s == NATS_NOT_FOUND) {
     kvConfig kc;
     kvConfig_Init(&kc);
-    kc.Bucket = kBucket;
-    kc.Description = "telemdb shard ownership (docs/cluster.md)";
+    kc.Bucket = name;
+    kc.Description = description;
     kc.History = 1;
-    kc.TTL = Ns(c.lease);
-    kc.Replicas = c.stream_replicas;
+    kc.TTL = Ns(ttl);
+    kc.Replicas = r->cfg.stream_replicas;
     kc.StorageType = js_FileStorage;
-    s = js_CreateKeyValue(&r->kv, r->js, &kc);
+    s = js_CreateKeyValue(&kv, r->js, &kc);
   }
-  if (s != NATS_OK) return NatsError("opening bucket TELEMDB_OWNERS", s);
-  // Every node must renew within the bucket's TTL: the lease is the cluster's, like P and R.
+  if (s != NATS_OK) return NatsError(absl::StrCat("opening bucket ", name), s);
   kvStatus* st = nullptr;
-  s = kvStore_Status(&st, r->kv);
-  if (s != NATS_OK) return NatsError("reading bucket TELEMDB_OWNERS", s);
-  const int64_t ttl = kvStatus_TTL(st);
+  s = kvStore_Status(&st, kv);
+  if (s != NATS_OK) {
+    kvStore_Destroy(kv);
+    return NatsError(absl::StrCat("reading bucket ", name), s);
+  }
+  *have_ttl = absl::Nanoseconds(kvStatus_TTL(st));
   kvStatus_Destroy(st);
-  if (ttl != Ns(c.lease)) {
+  *out = kv;
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status EnsureBucket(Node::Rep* r) {
+  const ClusterConfig& c = r->cfg;
+  absl::Duration ttl;
+  RETURN_IF_ERROR(OpenOrCreateBucket(r, kBucket, "telemdb shard ownership (docs/cluster.md)",
+                                     c.lease, &r->kv, &ttl));
+  // Every node must renew within the bucket's TTL: the lease is the cluster's, like P and R.
+  if (ttl != c.lease) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "the cluster's lease is ", absl::FormatDuration(absl::Nanoseconds(ttl)), "; ", c.path,
+        "the cluster's lease is ", absl::FormatDuration(ttl), "; ", c.path,
         " says lease = ", absl::FormatDuration(c.lease), " (every node must use the same lease)"));
   }
   // The cluster's P and R, fixed by the first node, in a bucket without TTL.
-  s = js_KeyValue(&r->config_kv, r->js, kConfigBucket);
-  if (s == NATS_NOT_FOUND) {
-    kvConfig kc;
-    kvConfig_Init(&kc);
-    kc.Bucket = kConfigBucket;
-    kc.Description = "telemdb cluster settings (docs/cluster.md)";
-    kc.History = 1;
-    kc.Replicas = c.stream_replicas;
-    kc.StorageType = js_FileStorage;
-    s = js_CreateKeyValue(&r->config_kv, r->js, &kc);
-  }
-  if (s != NATS_OK) return NatsError("opening bucket TELEMDB_CLUSTER", s);
+  RETURN_IF_ERROR(OpenOrCreateBucket(r, kConfigBucket,
+                                     "telemdb cluster settings (docs/cluster.md)",
+                                     absl::ZeroDuration(), &r->config_kv, &ttl));
+  natsStatus s = NATS_OK;
   const std::string want = absl::StrCat("P=", c.shards, " R=", c.replication, " hash=", kHashName);
   // Create it, or read it (a bucket another node just created may not answer at once).
   std::string have;

@@ -108,6 +108,12 @@ struct Node::Rep {
 // Stops the token sync, if started (token_sync.cc). Idempotent.
 void StopTokenSync(Node::Rep* rep);
 
+// Opens the key-value bucket `name`, creating it (history 1, the config's stream replicas,
+// file storage, `ttl`; zero: none) when it does not exist, and returns its TTL in *have_ttl
+// (a bucket made by another node may differ: the caller decides). Errors: NatsError.
+absl::Status OpenOrCreateBucket(Node::Rep* r, const char* name, const char* description,
+                                absl::Duration ttl, kvStore** out, absl::Duration* have_ttl);
+
 std::string SlotKey(uint32_t shard, int slot);
 // The value of a node's liveness key `node.<id>`: "<unix ms>\n<query address>\n<caught-up
 // shards, comma-separated>"; ParseLiveness reads it (false when malformed: the node is then

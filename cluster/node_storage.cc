@@ -365,7 +365,11 @@ absl::Status Node::Rep::LeaseRound(bool claim) {
   const std::string liveness = FormatLiveness(absl::ToUnixMillis(absl::Now()), address, ready);
   natsStatus s =
       kvStore_PutString(nullptr, kv, absl::StrCat("node.", me).c_str(), liveness.c_str());
-  if (s != NATS_OK) return NatsError("renewing this node's liveness key", s);
+  // A failed liveness put (the bucket's stream electing a leader after a NATS server died)
+  // does not stop the slot renewals below: each is its own request, and a slot that lapses
+  // moves its shard to another owner, which must then read the shard's whole log.
+  const absl::Status live_status =
+      s == NATS_OK ? absl::OkStatus() : NatsError("renewing this node's liveness key", s);
 
   absl::MutexLock l(&own_mu);
   // Renew held slots by compare-and-set on the revision we wrote.
@@ -398,6 +402,7 @@ absl::Status Node::Rep::LeaseRound(bool claim) {
     ++it;  // NATS trouble: keep consuming (an extra copy is harmless), retry next round
   }
 
+  RETURN_IF_ERROR(live_status);
   ASSIGN_OR_RETURN(auto items, ScanBucket(kv));
   UpdateReplicas(items);
   if (claim && ++rounds % 10 == 0) RemoveDeadConsumers(items);

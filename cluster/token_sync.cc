@@ -88,30 +88,14 @@ class TokenSync : public std::enable_shared_from_this<TokenSync> {
       if (kv_ != nullptr) return absl::OkStatus();
     }
     kvStore* kv = nullptr;
-    natsStatus s = js_KeyValue(&kv, rep_->js, kTokenBucket);
-    if (s == NATS_NOT_FOUND) {
-      kvConfig kc;
-      kvConfig_Init(&kc);
-      kc.Bucket = kTokenBucket;
-      kc.Description = "telemdb bearer tokens, hashed (docs/cluster.md)";
-      kc.History = 1;
-      kc.Replicas = rep_->cfg.stream_replicas;
-      kc.StorageType = js_FileStorage;
-      s = js_CreateKeyValue(&kv, rep_->js, &kc);
-    }
-    if (s != NATS_OK) return NatsError("opening bucket TELEMDB_TOKENS", s);
-    kvStatus* st = nullptr;
-    s = kvStore_Status(&st, kv);
-    if (s != NATS_OK) {
-      kvStore_Destroy(kv);
-      return NatsError("reading bucket TELEMDB_TOKENS", s);
-    }
-    const int64_t ttl = kvStatus_TTL(st);
-    kvStatus_Destroy(st);
-    if (ttl != 0) {
+    absl::Duration ttl;
+    RETURN_IF_ERROR(OpenOrCreateBucket(rep_, kTokenBucket,
+                                       "telemdb bearer tokens, hashed (docs/cluster.md)",
+                                       absl::ZeroDuration(), &kv, &ttl));
+    if (ttl != absl::ZeroDuration()) {
       kvStore_Destroy(kv);
       return absl::FailedPreconditionError(absl::StrCat(
-          "bucket TELEMDB_TOKENS has a TTL of ", absl::FormatDuration(absl::Nanoseconds(ttl)),
+          "bucket TELEMDB_TOKENS has a TTL of ", absl::FormatDuration(ttl),
           "; tokens would vanish from it (recreate it without a TTL, or let telemdbd make it)"));
     }
     absl::MutexLock l(&mu_);

@@ -155,7 +155,7 @@ class Node:
         self.config = os.path.join(directory, node_id + ".toml")
         conf = {"node_id": '"%s"' % node_id,
                 "nats_urls": "[%s]" % ", ".join('"%s"' % u for u in nats.urls()),
-                "shards": str(shards), "lease": '"3s"', "sync_timeout": '"5s"',
+                "shards": str(shards), "lease": '"5s"', "sync_timeout": '"20s"',
                 "publish_timeout": '"3s"', "max_bytes": '"256MiB"'}
         conf.update(settings or {})
         with open(self.config, "w") as f:
