@@ -372,6 +372,16 @@ class ClusterTest(unittest.TestCase):
                     self.assertEqual(diffs[:5], [], "%s through %s" % (q, n.node_id))
             print("%d queries x 3 nodes equal the single node in %.1f s"
                   % (len(QUERIES), time.time() - t0))
+            # ?local= takes true or false only, and on a single node changes nothing.
+            st, _, body = self.nodes[0].server.request(
+                "GET", "/query", headers=self.nodes[0].auth(),
+                params={"q": "SHOW MEASUREMENTS", "local": "maybe"})
+            self.assertEqual(st, 400, body)
+            self.assertIn(b"local must be true or false", body)
+            q = "SELECT count(temp) FROM readings"
+            self.assertEqual(
+                single.request("GET", "/query", params={"q": q, "local": "true"})[2],
+                single.request("GET", "/query", params={"q": q})[2])
             # --cluster on a single node: a clear refusal.
             code, _, err = Server.cli(type("Admin", (), {"port": single.port, "token": "",
                                                          "data_dir": single.data_dir})(),
