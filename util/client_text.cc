@@ -39,8 +39,9 @@ size_t SequenceLength(const unsigned char* p, const unsigned char* end) {
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+size_t InvalidUtf8Offset(std::string_view s) {
+  const auto* begin = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* p = begin;
   const auto* end = p + s.size();
   // ASCII runs eight bytes at a time.
   while (end - p >= 8) {
@@ -51,11 +52,13 @@ bool IsValidUtf8(std::string_view s) {
   }
   while (p < end) {
     size_t n = SequenceLength(p, end);
-    if (n == 0) return false;
+    if (n == 0) return static_cast<size_t>(p - begin);
     p += n;
   }
-  return true;
+  return std::string_view::npos;
 }
+
+bool IsValidUtf8(std::string_view s) { return InvalidUtf8Offset(s) == std::string_view::npos; }
 
 std::string_view Utf8Prefix(std::string_view s, size_t max_bytes) {
   if (s.size() <= max_bytes) return s;

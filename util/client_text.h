@@ -26,6 +26,9 @@ std::string ClientText(std::string_view s, size_t max_bytes = kClientTextMax);
 // True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points past
 // U+10FFFF).
 bool IsValidUtf8(std::string_view s);
+// The offset of the first byte of `s` that does not start a well-formed UTF-8 sequence;
+// std::string_view::npos when `s` is valid.
+size_t InvalidUtf8Offset(std::string_view s);
 
 // The longest prefix of `s` of at most `max_bytes` bytes that does not end inside a UTF-8
 // sequence (for cutting text that is already valid UTF-8).

@@ -321,10 +321,16 @@ absl::StatusOr<PartialResult> FromWire(const v1::PartialQueryResponse& r) {
   return p;
 }
 
-// grpc::Status -> absl::Status: the codes are numerically the same.
+// grpc::Status -> absl::Status: the codes are numerically the same. gRPC's own failures
+// (a message it could not serialize, a stream reset) may come without a message: then the
+// code's name says at least that much.
 absl::Status FromGrpc(const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  const auto code = static_cast<absl::StatusCode>(s.error_code());
+  return absl::Status(code, s.error_message().empty()
+                                ? absl::StrCat("gRPC ", absl::StatusCodeToString(code),
+                                               " with no message")
+                                : s.error_message());
 }
 
 // ---- the service ---------------------------------------------------------------------------

@@ -1,13 +1,16 @@
 #include "query/lang/lexer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <cstdio>
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "query/lang/parser.h"
 #include "query/lang/time_literal.h"
+#include "util/client_text.h"
 
 namespace telemdb::query::lang {
 namespace {
@@ -274,6 +277,20 @@ class Lexer {
 }  // namespace
 
 absl::StatusOr<std::vector<Token>> Tokenize(std::string_view query) {
+  // Names and values are UTF-8 everywhere in telemdb (writes refuse anything else), so a
+  // query that is not cannot match anything, and its text could not travel in a protobuf
+  // string (a cluster's sub-queries): refused here, for every front door alike.
+  if (const size_t bad = InvalidUtf8Offset(query); bad != std::string_view::npos) {
+    const std::string_view before = query.substr(0, bad);
+    const size_t nl = before.rfind('\n');
+    const std::string_view line_text =
+        nl == std::string_view::npos ? before : before.substr(nl + 1);
+    int column = 1;
+    for (unsigned char c : line_text) column += (c & 0xc0) != 0x80;
+    return SyntaxError(static_cast<int>(std::count(before.begin(), before.end(), '\n')) + 1, column,
+                       absl::StrFormat("expected UTF-8 text, found the byte 0x%02x",
+                                       static_cast<unsigned char>(query[bad])));
+  }
   absl::StatusOr<std::vector<Token>> tokens = Lexer(query).Run();
   if (tokens.ok()) {
     for (Token& t : *tokens) {

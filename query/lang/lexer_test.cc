@@ -39,6 +39,19 @@ std::string LexError(std::string_view query) {
   return tokens.ok() ? "OK" : std::string(tokens.status().message());
 }
 
+// Names and values are UTF-8 everywhere; a query that is not is refused at the first bad
+// byte (line and column in characters), inside strings and names alike, overlong and
+// truncated sequences included. Valid multi-byte text is untouched.
+TEST(LexerTest, InvalidUtf8IsRefusedWhereItStands) {
+  EXPECT_EQ(LexError("SELECT v FROM m WHERE d = '\xff'"),
+            "line 1, column 28: expected UTF-8 text, found the byte 0xff");
+  EXPECT_EQ(LexError("SELECT \"t\xc3\xa9mp\" FROM m\nWHERE d = '\xc0\xaf'"),
+            "line 2, column 12: expected UTF-8 text, found the byte 0xc0");
+  EXPECT_EQ(LexError("SELECT v FROM m\xe2\x82"),
+            "line 1, column 16: expected UTF-8 text, found the byte 0xe2");
+  EXPECT_EQ(Single("'t\xc3\xa9mp \xe2\x82\xac'").kind, TokenKind::kString);
+}
+
 TEST(LexerTest, EmptyInputIsJustEnd) {
   EXPECT_THAT(Kinds(""), ElementsAre(TokenKind::kEnd));
   EXPECT_THAT(Kinds(" \t\r\n "), ElementsAre(TokenKind::kEnd));

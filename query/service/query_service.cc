@@ -288,10 +288,9 @@ class QueryService::QueryReactor : public grpc::ServerWriteReactor<v1::QueryResp
     Sink sink(this);
     QueryStats stats;
     const auto t0 = std::chrono::steady_clock::now();
-    absl::Status s =
-        svc_->backend != nullptr
-            ? svc_->backend->Run(stmt_, ScopeWrap(&who_), opts_, qctx_, sink, &stats)
-            : Execute(stmt_, *querier_, opts_, qctx_, sink, &stats);
+    absl::Status s = svc_->backend != nullptr
+                         ? svc_->backend->Run(stmt_, ScopeWrap(&who_), opts_, qctx_, sink, &stats)
+                         : Execute(stmt_, *querier_, opts_, qctx_, sink, &stats);
     if (s.ok()) s = sink.Flush();
     if (s.ok()) {
       v1::QueryResponse msg;
@@ -404,9 +403,8 @@ grpc::ServerUnaryReactor* QueryService::Unary(grpc::CallbackServerContext* ctx,
   auto who = Authenticate(ctx, measurement, &peer);
   absl::Status s;
   if (who.ok() && backend != nullptr) {
-    Context lctx(absl::FromChrono(ctx->deadline()) < absl::Now() + options_.default_timeout
-                     ? absl::FromChrono(ctx->deadline())
-                     : absl::Now() + options_.default_timeout);
+    Context lctx(
+        std::min(absl::FromChrono(ctx->deadline()), absl::Now() + options_.default_timeout));
     s = backend->WithQuerier(ScopeWrap(&*who), lctx, fn);
   } else if (who.ok()) {
     ScopedQuerier scoped(querier_, &*who);

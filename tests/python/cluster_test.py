@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import unittest
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -417,6 +418,18 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(code, 1, out + err)
         self.assertIn("telemdb: node t2: audit log broken", err)
         self.assertEqual(sorted(l.split(":")[0] for l in out.splitlines()), ["t0", "t1"])
+        # Hostile queries through a cluster node are refused before any fan-out, with the
+        # reason, and the node keeps answering: invalid UTF-8, a megabyte-long name.
+        for q, why in ((b"SELECT count(temp) FROM readings WHERE device = '\xff'", b"UTF-8"),
+                       (b"SELECT count(temp) FROM m" + b"x" * (1 << 20), b"bytes")):
+            st, _, body = self.nodes[2].server.request(
+                "POST", "/query", body=b"q=" + urllib.parse.quote_from_bytes(q).encode(),
+                headers=dict(self.nodes[2].auth(),
+                             **{"Content-Type": "application/x-www-form-urlencoded"}))
+            self.assertEqual(st, 400, body[:300])
+            self.assertIn(why, body[:300])
+            self.assertLess(len(body), 4096)
+        self.assertTrue(queryable(self.nodes[2]))
         # A forged node credential is refused.
         st, _, body = self.nodes[0].server.request(
             "GET", "/query", headers={"Authorization": "Bearer tdbnode_wrong"},
