@@ -12,7 +12,11 @@ same cores, so this measures the log hop's overhead, not scaling.
 After each SYNC load it times a set of queries (QUERIES, p50 of --query-runs) through
 node 1's HTTP /query: through the coordinator on a cluster node, directly on the single node.
 
-  bench/cluster/cluster_bench.py [--scale 100] [--hours 4] [--shards 64] [--query-runs 5]
+  bench/cluster/cluster_bench.py [--workload fleet] [--scale 100] [--hours 4] [--shards 64]
+                                 [--interval S] [--jitter S] [--query-runs 5]
+
+Other shapes (telemdb-fleetgen): `--workload meters` (many short series, 15 min interval),
+`--workload sensors` (long series); the query phase runs for the fleet only.
 """
 import argparse
 import json
@@ -155,6 +159,9 @@ def run(setup, ack, lp, shards, query_runs=0):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--workload", default="fleet", choices=["fleet", "meters", "sensors"])
+    ap.add_argument("--interval", type=int)
+    ap.add_argument("--jitter", type=int)
     ap.add_argument("--scale", type=int, default=100)
     ap.add_argument("--hours", type=int, default=4)
     ap.add_argument("--shards", type=int, default=64)
@@ -165,8 +172,14 @@ def main():
     query_table = {}
     with tempfile.TemporaryDirectory() as tmp:
         lp = os.path.join(tmp, "fleet.lp")
-        subprocess.run([os.path.join(BINARY, "bench", "fleet", "telemdb-fleetgen"), "--scale",
-                        str(args.scale), "--hours", str(args.hours), "-o", lp], check=True)
+        gen = [os.path.join(BINARY, "bench", "fleet", "telemdb-fleetgen"), "--workload",
+               args.workload, "--scale", str(args.scale), "--hours", str(args.hours), "-o", lp]
+        for flag in ("interval", "jitter"):
+            if getattr(args, flag) is not None:
+                gen += ["--" + flag, str(getattr(args, flag))]
+        subprocess.run(gen, check=True)
+        if args.workload != "fleet":
+            args.query_runs = 0  # QUERIES are over the fleet's measurements
         print("| setup | ack | acked values/s | stored on R owners, values/s | telemdb-bench |")
         print("|---|---|---|---|---|")
         for setup in [int(x) for x in args.setups.split(",")]:
