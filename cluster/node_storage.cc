@@ -402,6 +402,12 @@ absl::Status Node::Rep::LeaseRound(bool claim) {
     ++it;  // NATS trouble: keep consuming (an extra copy is harmless), retry next round
   }
 
+  // Every renewed slot has a running consumer, even when the scan below fails (a consumer
+  // that could not be made last round, e.g. while NATS elected a leader, is retried here).
+  for (const auto& [key, rev] : held) {
+    uint32_t shard = 0;
+    if (ParseSlotKey(key, &shard)) StartConsumer(shard);
+  }
   RETURN_IF_ERROR(live_status);
   ASSIGN_OR_RETURN(auto items, ScanBucket(kv));
   UpdateReplicas(items);
